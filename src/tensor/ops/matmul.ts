@@ -6,7 +6,11 @@
  */
 
 import matmul1Wgsl from "../../../kernels/matmul_1.wgsl" with { type: "text" };
-import { dispatch, packParams } from "../../gpu/kernel.ts";
+import matmul3Wgsl from "../../../kernels/matmul_3.wgsl" with { type: "text" };
+import toTextureWgsl from "../../../kernels/matmul_to_texture.wgsl" with { type: "text" };
+import { dispatch, packParams, specialise } from "../../gpu/kernel.ts";
+import { gpu } from "../../gpu/device.ts";
+import { acquireTexture, releaseTexture } from "../../gpu/pool.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
@@ -14,7 +18,7 @@ import { broadcastShapes, broadcastStrides } from "../shape.ts";
 import { sumToShape } from "./binary.ts";
 
 /** Kernel versions, in rising sophistication (see kernels/matmul_N.wgsl). */
-export type MatmulVersion = 1;
+export type MatmulVersion = 1 | 3 | 4;
 
 /** Options of `matmul`. */
 export interface MatmulOptions {
@@ -24,6 +28,8 @@ export interface MatmulOptions {
   transB?: boolean;
   /** Force a kernel version (tests, benchmarks); the shape heuristic picks otherwise. */
   version?: MatmulVersion;
+  /** Workgroup shape of the texture kernels [x, y] (benchmark sweeps). */
+  workgroup?: [number, number];
 }
 
 /** The resolved geometry of one matmul call. */
@@ -163,6 +169,12 @@ export function matmulNoGrad(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Te
     case 1:
       runV1(aa, bb, plan, transA, transB, out);
       break;
+    case 3:
+    case 4:
+      if (!runTextured(aa, bb, plan, transA, transB, out, version === 4 ? 16 : 8, opts.workgroup)) {
+        runV1(aa, bb, plan, transA, transB, out);
+      }
+      break;
   }
   for (const v of views) if (v !== a && v !== b) v.dispose();
   return out;
@@ -209,4 +221,263 @@ function gradB(a: Tensor, b: Tensor, g: Tensor, transA: boolean, transB: boolean
     ? matmulNoGrad(g, a, { transA: true, transB: transA })
     : matmulNoGrad(a, g, { transA: !transA });
   return sumToShape(full, b.shape);
+}
+
+/**
+ * Records only the buffer→texture conversions the texture path (version 3 or 4) would do
+ * for this call, and returns the output tensor (left unfilled): for benchmarks that report
+ * the conversion cost separately.
+ */
+export function matmulConversionOnly(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  const transA = opts.transA ?? false;
+  const transB = opts.transB ?? false;
+  const plan = planMatmul(a.shape, b.shape, transA, transB);
+  const out = Tensor.empty(plan.outShape);
+  const tile = opts.version === 3 ? 8 : 16;
+  if (!transA && plan.count > 1 && prod(b.shape.slice(0, -2)) === 1) {
+    const a2 = a.view([plan.count * plan.m, plan.k]);
+    const b2 = b.view(b.shape.slice(-2));
+    runTextured(
+      a2,
+      b2,
+      planMatmul(a2.shape, b2.shape, false, transB),
+      false,
+      transB,
+      out,
+      tile,
+      undefined,
+      true,
+    );
+    a2.dispose();
+    b2.dispose();
+  } else {
+    runTextured(a, b, plan, transA, transB, out, tile, undefined, true);
+  }
+  return out;
+}
+
+/** Geometry of one operand converted to a texture: the logical matrix rows × cols. */
+interface TexOperand {
+  t: Tensor;
+  rows: number;
+  cols: number;
+  /** Padded rows per batch block and texels per row. */
+  rowsP: number;
+  cols4: number;
+  /** Source element strides along the logical rows and columns. */
+  sr: number;
+  sc: number;
+  /** Batch strides of the operand in elements, padded to 4; all 0 when shared. */
+  bs: number[];
+  shared: boolean;
+}
+
+function roundUp(x: number, m: number): number {
+  return Math.ceil(x / m) * m;
+}
+
+/** Records the conversion of `nz` batch blocks (from z0) of an operand into a texture. */
+function toTexture(
+  op: TexOperand,
+  plan: MatmulPlan,
+  z0: number,
+  nz: number,
+  off: number,
+  rows: number,
+): GPUTexture {
+  const blocks = op.shared ? 1 : nz;
+  const tex = acquireTexture(op.cols4, blocks * op.rowsP);
+  const dims = [...plan.batch, 1, 1, 1, 1].slice(0, 4);
+  dispatch({
+    name: "matmul_to_texture",
+    code: toTextureWgsl,
+    params: packParams([
+      rows,
+      op.cols,
+      op.rowsP,
+      op.cols4,
+      op.sr,
+      op.sc,
+      plan.batch.length,
+      op.shared ? 0 : z0,
+      off,
+      0,
+      0,
+      0,
+      ...dims,
+      ...op.bs,
+    ]),
+    bindings: [op.t.buffer, tex.createView()],
+    workgroups: [Math.ceil(op.cols4 / 16), Math.ceil(op.rowsP / 4), blocks],
+  });
+  return tex;
+}
+
+/**
+ * Texture path (versions 3 and 4): converts A and B into textures (transposing and
+ * zero-padding on the way) and runs the tiled kernel; splits the batch, or the rows of a
+ * single big A, so every texture fits maxTextureDimension2D. Returns false when a single
+ * matrix cannot fit (the caller falls back to a buffer kernel).
+ */
+function runTextured(
+  a: Tensor,
+  b: Tensor,
+  plan: MatmulPlan,
+  transA: boolean,
+  transB: boolean,
+  c: Tensor,
+  tile: 8 | 16,
+  workgroup?: [number, number],
+  convertOnly = false,
+): boolean {
+  const { m, n, k, batch, count } = plan;
+  const maxTex = gpu().limits.maxTextureDimension2D;
+  const kP = roundUp(k, 4);
+  const nP = roundUp(n, tile);
+  const aShared = prod(a.shape.slice(0, -2)) === 1;
+  const bShared = prod(b.shape.slice(0, -2)) === 1;
+  if (kP > maxTex || kP / 4 > maxTex || nP / 4 > maxTex) return false;
+  // Rows of A per texture: whole batch blocks, or row chunks of one big matrix.
+  const mP = roundUp(m, tile);
+  let rowChunk = m;
+  if (mP > maxTex) {
+    if (count > 1) return false;
+    rowChunk = Math.floor(maxTex / tile) * tile;
+  }
+  const A: TexOperand = {
+    t: a,
+    rows: m,
+    cols: k,
+    rowsP: roundUp(Math.min(rowChunk, m), tile),
+    cols4: kP / 4,
+    sr: transA ? 1 : k,
+    sc: transA ? m : 1,
+    bs: aShared ? [0, 0, 0, 0] : batchStrides(a.shape, batch, m * k),
+    shared: aShared,
+  };
+  const B: TexOperand = {
+    t: b,
+    rows: k,
+    cols: n,
+    rowsP: kP,
+    cols4: nP / 4,
+    sr: transB ? 1 : n,
+    sc: transB ? k : 1,
+    bs: bShared ? [0, 0, 0, 0] : batchStrides(b.shape, batch, k * n),
+    shared: bShared,
+  };
+  let perChunk = Math.min(count, MAX_Z);
+  if (!aShared) perChunk = Math.min(perChunk, Math.floor(maxTex / A.rowsP));
+  if (!bShared) perChunk = Math.min(perChunk, Math.floor(maxTex / B.rowsP));
+  const code = tileKernel(tile, n % 4 === 0);
+  const tilesX = Math.ceil(n / tile);
+  for (let z0 = 0; z0 < count; z0 += perChunk) {
+    const nz = Math.min(perChunk, count - z0);
+    const bTex = toTexture(B, plan, z0, nz, 0, k);
+    for (let r0 = 0; r0 < m; r0 += rowChunk) {
+      const rows = Math.min(rowChunk, m - r0);
+      const aTex = toTexture(A, plan, z0, nz, r0 * A.sr, rows);
+      const tilesY = Math.ceil(rows / tile);
+      const [wx, wy] = workgroup ?? defaultWorkgroup(tilesX, tilesY * nz);
+      if (!convertOnly) {
+        dispatch({
+          name: `matmul_${tile === 16 ? 4 : 3}`,
+          code,
+          constants: { WX: wx, WY: wy },
+          params: packParams([
+            rows,
+            n,
+            kP / 4,
+            z0,
+            A.rowsP,
+            B.rowsP,
+            aShared ? 0 : 1,
+            bShared ? 0 : 1,
+            r0 * n,
+          ]),
+          bindings: [aTex.createView(), bTex.createView(), c.buffer],
+          workgroups: [Math.ceil(tilesX / wx), Math.ceil(tilesY / wy), nz],
+          flops: 2 * rows * n * k * nz,
+        });
+      }
+      releaseTexture(aTex);
+    }
+    releaseTexture(bTex);
+  }
+  return true;
+}
+
+/** Workgroups of ≥ 16 invocations, x a multiple of 8 when the grid allows (llvmpipe lanes). */
+function defaultWorkgroup(tilesX: number, tilesY: number): [number, number] {
+  const wx = tilesX >= 8 ? 8 : tilesX >= 4 ? 4 : tilesX >= 2 ? 2 : 1;
+  const wy = tilesY >= 64 ? 8 : tilesY >= 16 ? 2 : 1;
+  return [wx, wy];
+}
+
+/**
+ * Unrolled pieces of the TM×TN tile for kernels/matmul_3.wgsl: accumulators c{i}_{j}
+ * (vec4, columns 4j..4j+3 of row i), one k-step of 4 (TN/4·4 B texels, TM A texels, tree
+ * sums), and the bounds-checked store (vec4 when N is a multiple of 4, else scalar).
+ */
+function tileSource(tile: number, vecStore: boolean): string {
+  const tn4 = tile / 4;
+  const decl: string[] = [];
+  const step: string[] = [];
+  const store: string[] = [];
+  for (let i = 0; i < tile; i++) {
+    decl.push(`  var ${range(tn4).map((j) => `c${i}_${j} = vec4f(0.0)`).join(", ")};`.replace(
+      /^  var (.*);$/,
+      (_, list: string) => list.split(", ").map((d) => `  var ${d};`).join("\n"),
+    ));
+  }
+  for (let j = 0; j < tn4; j++) {
+    for (let q = 0; q < 4; q++) {
+      step.push(`    let b${q}_${j} = textureLoad(bt, vec2u(col4 + ${j}u, kr + ${q}u));`);
+    }
+  }
+  for (let i = 0; i < tile; i++) {
+    step.push(`    let a${i} = textureLoad(at, vec2u(k, arow + ${i}u));`);
+    for (let j = 0; j < tn4; j++) {
+      step.push(
+        `    c${i}_${j} += (a${i}.x * b0_${j} + a${i}.y * b1_${j}) + ` +
+          `(a${i}.z * b2_${j} + a${i}.w * b3_${j});`,
+      );
+    }
+  }
+  for (let i = 0; i < tile; i++) {
+    store.push(`  if (row0 + ${i}u < p.m) {`);
+    store.push(`    let o = p.c_off + (cz + row0 + ${i}u) * p.n;`);
+    for (let j = 0; j < tn4; j++) {
+      if (vecStore) {
+        store.push(`    if (col4 + ${j}u < p.n / 4u) { c[o / 4u + col4 + ${j}u] = c${i}_${j}; }`);
+      } else {
+        for (let e = 0; e < 4; e++) {
+          const col = `(col4 + ${j}u) * 4u + ${e}u`;
+          store.push(`    if (${col} < p.n) { c[o + ${col}] = c${i}_${j}[${e}]; }`);
+        }
+      }
+    }
+    store.push(`  }`);
+  }
+  return specialise(matmul3Wgsl, {
+    TM: String(tile),
+    TN4: String(tn4),
+    CTYPE: vecStore ? "vec4f" : "f32",
+    DECL: decl.join("\n"),
+    STEP: step.join("\n"),
+    STORE: store.join("\n"),
+  });
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+const tileSources = new Map<string, string>();
+
+function tileKernel(tile: number, vecStore: boolean): string {
+  const key = `${tile}/${vecStore}`;
+  let code = tileSources.get(key);
+  if (!code) tileSources.set(key, code = tileSource(tile, vecStore));
+  return code;
 }
