@@ -220,6 +220,15 @@ export class AdamW {
     state.step = s.step;
   }
 
+  /** Forgets all per-parameter state (m, v, step counts); the step count is kept. */
+  clearState(): void {
+    for (const s of this.#state.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    this.#state.clear();
+  }
+
   /** Drops the gradients of every optimised parameter. */
   zeroGrad(): void {
     for (const p of this.parameters()) {
@@ -230,11 +239,7 @@ export class AdamW {
 
   /** Releases the optimizer's GPU state. */
   dispose(): void {
-    for (const s of this.#state.values()) {
-      s.m.dispose();
-      s.v.dispose();
-    }
-    this.#state.clear();
+    this.clearState();
     this.#partials?.dispose();
     this.#partials = null;
     this.gradNorms.dispose();

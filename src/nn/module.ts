@@ -75,8 +75,8 @@ export class Module {
     return p;
   }
 
-  /** Registers a child module under `name` and returns it. */
-  protected child<M extends Module>(name: string, m: M): M {
+  /** Registers a child module under `name` (also from outside, to compose models). */
+  child<M extends Module>(name: string, m: M): M {
     if (this.#params.has(name) || this.#children.has(name) || name.includes(".")) {
       throw new Error(`Module: child name ${name} is taken or contains a dot`);
     }
