@@ -147,3 +147,17 @@ Deno.test("matmul: mismatched inner dims throw a ShapeError naming the op and sh
     }
   });
 });
+
+Deno.test("matmul_3/4: copy-converted operands (rows of 64·j floats) with awkward M, N and batches", async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[65, 64], [64, 128], false, false], // A and B copied, M padded
+    [[3, 33, 128], [3, 128, 64], false, false], // batched copies with padded rows
+    [[2, 3, 16, 64], [64, 72], false, false], // folded batch, B through the shader
+    [[5, 64], [3, 64, 66], false, false], // A shared, K=64 rows of B with N % 64 ≠ 0
+    [[7, 61], [61, 64], false, false], // B copied, K padded in A by the shader
+    [[64, 7], [64, 64], true, false], // Aᵀ through the shader, B copied
+  ];
+  for (const version of [3, 4] as MatmulVersion[]) {
+    for (const [as, bs, ta, tb] of cases) await checkForward(as, bs, ta, tb, version);
+  }
+});

@@ -11,6 +11,7 @@ import toTextureWgsl from "../../../kernels/matmul_to_texture.wgsl" with { type:
 import { dispatch, packParams, specialise } from "../../gpu/kernel.ts";
 import { gpu } from "../../gpu/device.ts";
 import { acquireTexture, releaseTexture } from "../../gpu/pool.ts";
+import { currentEncoder } from "../../gpu/batch.ts";
 import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
@@ -270,13 +271,21 @@ interface TexOperand {
   /** Batch strides of the operand in elements, padded to 4; all 0 when shared. */
   bs: number[];
   shared: boolean;
+  /** Whether the rows are output rows (A: M), so stale padding rows are harmless. */
+  rowsAreOutput: boolean;
+  /** Batch blocks lie one after another in the source (its batch shape is the matmul's). */
+  contiguous: boolean;
 }
 
 function roundUp(x: number, m: number): number {
   return Math.ceil(x / m) * m;
 }
 
-/** Records the conversion of `nz` batch blocks (from z0) of an operand into a texture. */
+/**
+ * Records the conversion of `nz` batch blocks (from z0) of an operand into a texture: a
+ * plain copy when the layout already matches (not transposed, rows of a multiple of 64
+ * floats as copyBufferToTexture needs, batch blocks contiguous), else the conversion shader.
+ */
 function toTexture(
   op: TexOperand,
   plan: MatmulPlan,
@@ -287,6 +296,22 @@ function toTexture(
 ): GPUTexture {
   const blocks = op.shared ? 1 : nz;
   const tex = acquireTexture(op.cols4, blocks * op.rowsP);
+  const padOk = op.rowsAreOutput || op.rowsP === op.rows;
+  if (op.sc === 1 && op.cols % 64 === 0 && padOk && (op.shared || op.contiguous)) {
+    // Padding rows of A (rowsP > rows) keep stale values: they only feed rows of C that are
+    // never stored. K is never padded here (cols4·4 = cols, and B only when rowsP = rows).
+    const enc = currentEncoder();
+    const oneCopy = op.shared || op.rowsP === rows;
+    for (let z = 0; z < (oneCopy ? 1 : blocks); z++) {
+      const start = off + (op.shared ? 0 : (z0 + z) * op.rows * op.cols);
+      enc.copyBufferToTexture(
+        { buffer: op.t.buffer, offset: start * 4, bytesPerRow: op.cols * 4 },
+        { texture: tex, origin: { x: 0, y: z * op.rowsP } },
+        { width: op.cols4, height: oneCopy ? rows * blocks : rows },
+      );
+    }
+    return tex;
+  }
   const dims = [...plan.batch, 1, 1, 1, 1].slice(0, 4);
   dispatch({
     name: "matmul_to_texture",
@@ -354,6 +379,8 @@ function runTextured(
     sc: transA ? m : 1,
     bs: aShared ? [0, 0, 0, 0] : batchStrides(a.shape, batch, m * k),
     shared: aShared,
+    contiguous: prod(a.shape.slice(0, -2)) === count,
+    rowsAreOutput: true,
   };
   const B: TexOperand = {
     t: b,
@@ -365,6 +392,8 @@ function runTextured(
     sc: transB ? k : 1,
     bs: bShared ? [0, 0, 0, 0] : batchStrides(b.shape, batch, k * n),
     shared: bShared,
+    contiguous: prod(b.shape.slice(0, -2)) === count,
+    rowsAreOutput: false,
   };
   let perChunk = Math.min(count, MAX_Z);
   if (!aShared) perChunk = Math.min(perChunk, Math.floor(maxTex / A.rowsP));
@@ -425,10 +454,7 @@ function tileSource(tile: number, vecStore: boolean): string {
   const step: string[] = [];
   const store: string[] = [];
   for (let i = 0; i < tile; i++) {
-    decl.push(`  var ${range(tn4).map((j) => `c${i}_${j} = vec4f(0.0)`).join(", ")};`.replace(
-      /^  var (.*);$/,
-      (_, list: string) => list.split(", ").map((d) => `  var ${d};`).join("\n"),
-    ));
+    for (let j = 0; j < tn4; j++) decl.push(`  var c${i}_${j} = vec4f(0.0);`);
   }
   for (let j = 0; j < tn4; j++) {
     for (let q = 0; q < 4; q++) {
@@ -467,10 +493,6 @@ function tileSource(tile: number, vecStore: boolean): string {
     STEP: step.join("\n"),
     STORE: store.join("\n"),
   });
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
 }
 
 const tileSources = new Map<string, string>();
