@@ -2,17 +2,21 @@
 // Moves raw 32-bit words, so f32 and i32 sources share it.
 struct Params { n_out: u32, rows: u32, m: u32, inner: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
+override WX: u32 = 64u; // workgroup shape, see src/tensor/ops/grid.ts
+override WY: u32 = 1u;
 @group(0) @binding(1) var<storage, read> x: array<u32>;
 @group(0) @binding(2) var<storage, read> idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WX, WY)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= p.n_out) { return; }
-  let b = i % p.inner;
-  let m = (i / p.inner) % p.m;
-  let a = i / (p.inner * p.m);
+  // Grid: x over b, y/z over (a, m) rows (see src/tensor/ops/grid.ts).
+  let b = gid.x;
+  let am = gid.y + gid.z * nwg.y * WY;
+  if (b >= p.inner || am >= p.n_out / p.inner) { return; }
+  let a = am / p.m;
+  let m = am - a * p.m;
+  let i = am * p.inner + b;
   let row = idx[m];
   if (row < 0 || u32(row) >= p.rows) {
     out[i] = 0u;

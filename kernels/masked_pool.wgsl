@@ -3,6 +3,8 @@
 // mask is spliced in ($MASK_DECL, $MASK_AT: 1.0 without a mask). s is saved for backward.
 struct Params { b: u32, t: u32, d: u32, mean: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
+override WX: u32 = 64u; // workgroup shape, see src/tensor/ops/grid.ts
+override WY: u32 = 1u;
 @group(0) @binding(1) var<storage, read> src: array<f32>;          // x, or g in backward
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;   // pooled, or gx
 @group(0) @binding(3) var<storage, read_write> scale: array<f32>; // s[b]
@@ -30,13 +32,14 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   if (d == 0u) { scale[b] = s; }
 }
 
-// gx[b, t, d] = g[b, d]·m[b, t]·s[b], one invocation per element of x.
-@compute @workgroup_size(64)
+// gx[b, t, d] = g[b, d]·m[b, t]·s[b], one invocation per element of x (grid: x over d,
+// y/z over rows bt; see src/tensor/ops/grid.ts).
+@compute @workgroup_size(WX, WY)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= p.b * p.t * p.d) { return; }
-  let bt = i / p.d;
+  let d = gid.x;
+  let bt = gid.y + gid.z * nwg.y * WY;
+  if (d >= p.d || bt >= p.b * p.t) { return; }
   let b = bt / p.t;
   let m = $MASK_AT;
-  out[i] = src[b * p.d + i % p.d] * m * scale[b];
+  out[bt * p.d + d] = src[b * p.d + d] * m * scale[b];
 }

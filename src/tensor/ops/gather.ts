@@ -23,6 +23,7 @@ import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { tidy } from "../scope.ts";
 import { resolveAxis } from "./shape_ops.ts";
+import { grid2d } from "./grid.ts";
 
 /** A CSR index of an id list over `rows` rows: sorted (row, position) pairs and row starts. */
 export interface RowIndex {
@@ -89,7 +90,7 @@ export function scatterAddRows(
       code: scatterRowsWgsl,
       params: packParams([out.size, rows, m, inner]),
       bindings: [g.buffer, sorted.buffer, offsets.buffer, out.buffer],
-      workgroups: grid1d(out.size),
+      ...grid2d(inner, outer * rows),
       flops: outer * m * inner, // one add per gathered element (upper bound: invalid ids add nothing)
     });
     return out;
@@ -118,7 +119,7 @@ export function gather(x: Tensor, axis: number, idx: Tensor): Tensor {
     code: gatherWgsl,
     params: packParams([out.size, rows, m, inner]),
     bindings: [x.buffer, idx.buffer, out.buffer],
-    workgroups: grid1d(out.size),
+    ...grid2d(inner, outer * m),
     flops: 0, // data movement
   });
   return record(out, "gather", [x, idx], (g) => [

@@ -16,6 +16,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { reshape } from "./shape_ops.ts";
+import { grid2d } from "./grid.ts";
 import { sumPool } from "./vision.ts";
 
 /** Never matches a target: tokenLogProbs ignores only out-of-range targets. */
@@ -69,7 +70,7 @@ function logprobGrad(
     params: packParams([n, v, ignore]),
     bindings: [logits.buffer, targets.buffer, lse.buffer, g.buffer, out.buffer]
       .concat(count ? [count.buffer] : []),
-    workgroups: grid1d(n * v),
+    ...grid2d(v, n),
     flops: 4 * n * v, // subtract, exp, subtract, multiply per logit
   });
   return out;

@@ -10,6 +10,7 @@ import { Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { permute, reshape } from "./shape_ops.ts";
+import { grid2d } from "./grid.ts";
 
 /**
  * Cuts images [B, H, W, C] into non-overlapping p×p patches → [B, (H/p)·(W/p), p·p·C].
@@ -70,7 +71,7 @@ function pool(op: string, x: Tensor, mask: Tensor | undefined, mean: boolean): T
       entry: "backward",
       params,
       bindings: [g.buffer, gx.buffer, scale.buffer, ...maskBinding],
-      workgroups: grid1d(x.size),
+      ...grid2d(d, b * t),
       flops: 2 * x.size,
     });
     return [gx, null];
