@@ -127,3 +127,27 @@ Deno.test("gathers: ShapeError names the op and shapes", () => {
     expectShapeError(() => gather(table, 0, tensor([0.5])), "gather", "i32");
   });
 });
+
+Deno.test("gatherRows past 65535 rows of output (grid folded into z) and a 17-pass sort", async () => {
+  const rng = new Rng(5);
+  const [n, d, m] = [5, 64, 70001];
+  const x = rng.normals(n * d);
+  const idx = ints(rng, m, -1, n + 1);
+  const w = rng.normals(m * d);
+  const [out, grad] = await tidy(async () => {
+    const xt = tensor(x, [n, d]);
+    xt.requiresGrad = true;
+    const y = gatherRows(xt, tensor(idx));
+    backward(y, tensor(w, [m, d]));
+    const res = [await y.data(), await xt.grad!.data()];
+    xt.grad!.dispose();
+    return res;
+  });
+  assertClose(
+    out,
+    gatherRef([n, d], 0)([Float64Array.from(x), Float64Array.from(idx)]),
+    EXACT,
+    "forward",
+  );
+  assertClose(grad, scatterAddRef(w, idx, n, d), { atol: 1e-3, rtol: 1e-5 }, "scatter-add");
+});
