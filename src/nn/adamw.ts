@@ -95,6 +95,7 @@ export class AdamW {
    */
   readonly gradNorms: Tensor;
   #state = new Map<Tensor, AdamState>();
+  #members: Set<Tensor>;
   #partials: Tensor | null = null;
 
   constructor(groups: ParamGroup[], opts: AdamWOptions = {}) {
@@ -115,6 +116,7 @@ export class AdamW {
     this.maxGradNorm = opts.maxGradNorm;
     this.trackGradNorm = opts.trackGradNorm ?? false;
     this.gradNorms = keep(zeros([4]));
+    this.#members = seen;
   }
 
   /** Every parameter, group by group. */
@@ -211,7 +213,7 @@ export class AdamW {
 
   /** Restores the state of `p` (checkpoint loading); values are copied to the GPU. */
   setState(p: Tensor, s: { m: ArrayLike<number>; v: ArrayLike<number>; step: number }): void {
-    if (!this.parameters().includes(p)) {
+    if (!this.#members.has(p)) {
       throw new Error(`AdamW.setState: ${p} is not optimised here`);
     }
     const state = this.#stateFor(p);

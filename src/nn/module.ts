@@ -89,12 +89,23 @@ export class Module {
     return [...this.#children];
   }
 
-  /** Every parameter with its dotted path, depth first in registration order. */
+  /**
+   * Every parameter with its dotted path, depth first in registration order. A parameter
+   * shared by two modules (tied weights) appears once, under its first path.
+   */
   namedParameters(prefix = ""): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [n, p] of this.#params) out.push([prefix + n, p]);
-    for (const [n, c] of this.#children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    const seen = new Set<Tensor>();
+    this.#collect(prefix, out, seen);
     return out;
+  }
+
+  #collect(prefix: string, out: [string, Tensor][], seen: Set<Tensor>): void {
+    for (const [n, p] of this.#params) {
+      if (!seen.has(p)) out.push([prefix + n, p]);
+      seen.add(p);
+    }
+    for (const [n, c] of this.#children) c.#collect(`${prefix}${n}.`, out, seen);
   }
 
   /** Every parameter, in `namedParameters` order. */

@@ -7,7 +7,7 @@ import { mul } from "../../src/tensor/ops/binary.ts";
 import { memoryStats } from "../../src/gpu/pool.ts";
 import { sync } from "../../src/gpu/batch.ts";
 import { assertClose, gpuReady, Rng } from "../helpers.ts";
-import { refAdamWStep, type RefParam } from "./ref_adamw.ts";
+import { refAdamWStep, type RefParam } from "../ref/adamw.ts";
 
 await gpuReady();
 

@@ -131,3 +131,18 @@ Deno.test("Module: duplicate names are rejected", () => {
   }
   assert.throws(() => new Bad(), /taken/);
 });
+
+Deno.test("Module: a tied parameter is listed once, under its first path", () => {
+  const rng = new Rng(1);
+  class Tied extends Module {
+    constructor() {
+      super();
+      const a = this.child("a", new Linear(2, 2, rng));
+      const b = this.child("b", new Module());
+      b.child("again", a);
+    }
+  }
+  const m = new Tied();
+  assert.deepEqual(m.namedParameters().map(([n]) => n), ["a.weight", "a.bias"]);
+  m.dispose();
+});
