@@ -3,7 +3,13 @@ import { MultiHeadAttention } from "../../src/nn/attention.ts";
 import { TransformerBlock } from "../../src/nn/transformer.ts";
 import { Dropout, mixSeed } from "../../src/nn/dropout.ts";
 import { type Tensor, tensor } from "../../src/tensor/tensor.ts";
-import { tidy } from "../../src/tensor/scope.ts";
+import { keep, tidy } from "../../src/tensor/scope.ts";
+import { backward } from "../../src/tensor/autograd.ts";
+import { meanAll } from "../../src/tensor/ops/reduce.ts";
+import { square } from "../../src/tensor/ops/unary.ts";
+import { AdamW, decayGroups } from "../../src/nn/adamw.ts";
+import { memoryStats } from "../../src/gpu/pool.ts";
+import { sync } from "../../src/gpu/batch.ts";
 import { checkModule, randomizeParameters } from "./module_check.ts";
 import { blockRef, mhaRef, type RefMask } from "./ref_layers.ts";
 import { gpuReady, Rng } from "../helpers.ts";
@@ -92,4 +98,29 @@ Deno.test("TransformerBlock: scaled residual init; dropout is seeded, identity i
   assert.notEqual(mixSeed(1, 0), mixSeed(1, 1));
   assert.throws(() => new Dropout(1, 0));
   block.dispose();
+});
+
+Deno.test("TransformerBlock: training steps in a tidy leak no GPU memory", async () => {
+  const rng = new Rng(4);
+  const block = new TransformerBlock(8, 2, rng, { dropout: 0.1 });
+  const opt = new AdamW(decayGroups(block.parameters(), { lr: 1e-3, weightDecay: 0.1 }), {
+    maxGradNorm: 1,
+  });
+  const x = keep(tensor(rng.normals(2 * 4 * 8), [2, 4, 8]));
+  const step = (s: number) =>
+    tidy(() => {
+      const pad = tensor(padding, [2, 4]);
+      backward(meanAll(square(block.forward(x, { causal: true, keyPadding: pad, seed: s }))));
+      opt.step();
+      opt.zeroGrad();
+    });
+  step(0); // the first step allocates m and v
+  await sync();
+  const live = memoryStats().liveBuffers;
+  for (let s = 1; s < 4; s++) step(s);
+  await sync();
+  assert.equal(memoryStats().liveBuffers, live);
+  block.dispose();
+  opt.dispose();
+  x.dispose();
 });
