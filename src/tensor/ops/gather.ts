@@ -9,8 +9,9 @@
  * bottom-up merge sort, ⌈log₂ M⌉ dispatches of M binary searches each (O(M log² M) work),
  * then the start of each row's segment is found by binary search (one dispatch, R+1
  * searches) — a CSR index. Each output element then sums its segment in ascending position
- * order (one dispatch, O(R·inner + M·inner)). Duplicates are summed; the bits do not depend
- * on scheduling. For M = 10 000 ids that is 16 dispatches in all.
+ * order (one dispatch, O(R·inner + M·inner) reads). Duplicates are summed; the bits do not
+ * depend on scheduling. For M = 10 000 ids: 1 + 14 + 1 + 1 = 17 dispatches; on lavapipe
+ * the index took ~5 ms and the whole backward at R = 2000, inner = 128 ~10 ms.
  * @module
  */
 

@@ -22,9 +22,34 @@ interface Region {
   dstOffset?: number;
 }
 
+/**
+ * Drops unit dims and merges neighbours that are contiguous in both src and dst: fewer
+ * per-element divisions in the kernel (a slice along axis 0 becomes a rank-1 copy).
+ */
+function collapse(r: Region): Region {
+  const dims: number[] = [];
+  const src: number[] = [];
+  const dst: number[] = [];
+  r.dims.forEach((d, k) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    if (last >= 0 && src[last] === r.srcStrides[k] * d && dst[last] === r.dstStrides[k] * d) {
+      dims[last] *= d;
+      src[last] = r.srcStrides[k];
+      dst[last] = r.dstStrides[k];
+    } else {
+      dims.push(d);
+      src.push(r.srcStrides[k]);
+      dst.push(r.dstStrides[k]);
+    }
+  });
+  return { ...r, dims, srcStrides: src, dstStrides: dst };
+}
+
 /** Records one strided copy from `src` into `dst` (pure data movement: 0 FLOPs). */
-export function copyRegion(name: string, src: Tensor, dst: Tensor, r: Region): void {
-  const n = sizeOf(r.dims);
+export function copyRegion(name: string, src: Tensor, dst: Tensor, region: Region): void {
+  const n = sizeOf(region.dims);
+  const r = collapse(region);
   dispatch({
     name,
     code: stridedCopyWgsl,
