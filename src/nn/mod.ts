@@ -24,12 +24,7 @@ export {
   type MLPOptions,
 } from "./layers.ts";
 export { Dropout, mixSeed } from "./dropout.ts";
-export {
-  type AttentionMask,
-  composedAttention,
-  type MHAOptions,
-  MultiHeadAttention,
-} from "./attention.ts";
+export { type AttentionMask, type MHAOptions, MultiHeadAttention } from "./attention.ts";
 export { type BlockCall, type BlockOptions, TransformerBlock } from "./transformer.ts";
 export {
   type AdamState,

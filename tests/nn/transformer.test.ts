@@ -29,11 +29,13 @@ const masks: [string, RefMask][] = [
   ["causal + key padding", { causal: true, keyPadding: padding }],
 ];
 
-function gpuMask(m: RefMask): { causal?: boolean; keyPadding?: Tensor } {
-  return {
-    causal: m.causal,
-    keyPadding: m.keyPadding ? tensor(m.keyPadding, [dims.b, dims.t]) : undefined,
-  };
+/** The mask on the GPU: key padding as an f32 0/1 mask [B, T], or as i32 lengths [B]. */
+function gpuMask(m: RefMask, lengths = false): { causal?: boolean; keyPadding?: Tensor } {
+  if (!m.keyPadding) return { causal: m.causal };
+  const keyPadding = lengths
+    ? tensor(Int32Array.of(4, 2), [dims.b], "i32")
+    : tensor(m.keyPadding, [dims.b, dims.t]);
+  return { causal: m.causal, keyPadding };
 }
 
 Deno.test("MultiHeadAttention: forward and gradients, with causal and key-padding masks", async () => {
@@ -51,6 +53,16 @@ Deno.test("MultiHeadAttention: forward and gradients, with causal and key-paddin
       gradTol,
     });
   }
+  await checkModule({
+    name: "MHA key padding as lengths",
+    module: mha,
+    forward: (x) => mha.forward(x, gpuMask(masks[3][1], true)),
+    ref: (x, p) => mhaRef(x, p, "", dims, masks[3][1]),
+    input: { shape: [dims.b, dims.t, dims.d], values: rng.normals(dims.b * dims.t * dims.d) },
+    forwardTol,
+    gradTol,
+  });
+  assert.throws(() => new MultiHeadAttention(12, 2, rng), /divisible by 4/);
   mha.dispose();
 });
 
