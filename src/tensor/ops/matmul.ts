@@ -92,9 +92,16 @@ function batchStrides(shape: readonly number[], batch: number[], matSize: number
   return [...s, 0, 0, 0, 0].slice(0, 4);
 }
 
-/** The version the shape heuristic picks. */
-export function pickVersion(_plan: MatmulPlan): MatmulVersion {
-  return 1;
+/**
+ * The version the shape heuristic picks (measured on lavapipe, see src/bench/matmul_bench.ts):
+ * tiny products skip the texture conversion (matmul_1, one dispatch); large M and N use the
+ * 16×16 tile, everything else the 8×8 tile, which keeps more invocations busy.
+ */
+export function pickVersion(plan: MatmulPlan): MatmulVersion {
+  const { m, n, k, count } = plan;
+  if (2 * m * n * k * count <= 65536) return 1;
+  if (m >= 128 && n >= 64) return 4;
+  return 3;
 }
 
 function runV1(
