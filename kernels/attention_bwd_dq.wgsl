@@ -1,18 +1,24 @@
 // Attention backward, step 2: dQ. One invocation per query row (workgroups as in the
 // forward, so K, V rows are uniform loads): P_ij = exp(s_ij − lse_i) recomputed,
 // dS_ij = P_ij (dO_i·v_j − D_i), dQ_i = scale · Σ_j dS_ij k_j in increasing j.
+// `// @unroll` lines are repeated for d = 0 … Dh/4 − 1 (see attention_fwd.wgsl).
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,
-  bh0: u32, pad0: u32, scale: f32, pad1: u32,
+  bh0: u32, pad0: u32, w_shift: u32, scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<vec4f>;
-@group(0) @binding(2) var<storage, read> k: array<vec4f>;
-@group(0) @binding(3) var<storage, read> v: array<vec4f>;
+@group(0) @binding(1) var qt: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(2) var kt: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(3) var vt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(4) var<storage, read> pad: array<u32>;
-@group(0) @binding(5) var<storage, read> dout: array<vec4f>;
+@group(0) @binding(5) var gt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(6) var<storage, read> stats: array<vec2f>;  // (lse, D) per row
 @group(0) @binding(7) var<storage, read_write> dq: array<vec4f>;
+
+// Q, K, V (and dO) are read from rgba32float textures holding the tensor's texels in order,
+// W = 2^w_shift texels per texture row (a plain copyBufferToTexture): llvmpipe loads from
+// storage buffers at loop-dependent addresses lane by lane, texture loads are inlined.
+fn at(f: u32) -> vec2u { return vec2u(f & ((1u << p.w_shift) - 1u), f >> p.w_shift); }
 
 const DH4 = $DH4u;
 const WG = 32u;
@@ -38,28 +44,25 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   let qi = min(i, p.t - 1u);
   let base = bh * p.t * DH4;
   let jend = key_end(b, wid.x);
-  var qr: array<vec4f, DH4>;
-  var g: array<vec4f, DH4>;
-  for (var d = 0u; d < DH4; d++) {
-    qr[d] = q[base + qi * DH4 + d] * p.scale;
-    g[d] = dout[base + qi * DH4 + d];
-  }
+  let qo = base + qi * DH4;
+  // @unroll let q{d} = textureLoad(qt, at(qo + {d}u)) * p.scale;
+  // @unroll let g{d} = textureLoad(gt, at(qo + {d}u));
   let st = stats[bh * p.t + qi];
-  var acc: array<vec4f, DH4>;
+  // @unroll var a{d} = vec4f(0.0);
   for (var j = 0u; j < jend; j++) {
     let kb = base + j * DH4;
     var sv = vec4f(0.0);
     var dv = vec4f(0.0);
-    for (var d = 0u; d < DH4; d++) {
-      sv += qr[d] * k[kb + d];
-      dv += g[d] * v[kb + d];
-    }
+    // @unroll let k{d} = textureLoad(kt, at(kb + {d}u));
+    // @unroll sv += q{d} * k{d};
+    // @unroll dv += g{d} * textureLoad(vt, at(kb + {d}u));
     let s = (sv.x + sv.y) + (sv.z + sv.w);
     let pr = select(0.0, exp(s - st.x), key_ok(b, qi, j));
     let ds = pr * ((dv.x + dv.y) + (dv.z + dv.w) - st.y);
-    for (var d = 0u; d < DH4; d++) { acc[d] += ds * k[kb + d]; }
+    // @unroll a{d} += ds * k{d};
   }
   if (i < p.t) {
-    for (var d = 0u; d < DH4; d++) { dq[base + i * DH4 + d] = acc[d] * p.scale; }
+    let oo = base + i * DH4;
+    // @unroll dq[oo + {d}u] = a{d} * p.scale;
   }
 }

@@ -52,23 +52,41 @@ export async function benchAttention(
     const fwdFlops = 4 * s.b * s.h * s.t * s.t * s.dh;
     const name = `[${shape.join(",")}]${s.causal ? " causal" : ""}`;
     const push = (what: string, flops: number, t: { ms: number; min: number; max: number }) =>
-      results.push({ name: what, shape: name, ms: t.ms, msRange: [t.min, t.max], gflops: flops / t.ms / 1e6 });
-    push("attention fwd", fwdFlops, await timeRecorded(() => attention(q, k, v, { causal: s.causal })));
+      results.push({
+        name: what,
+        shape: name,
+        ms: t.ms,
+        msRange: [t.min, t.max],
+        gflops: flops / t.ms / 1e6,
+      });
+    push(
+      "attention fwd",
+      fwdFlops,
+      await timeRecorded(() => attention(q, k, v, { causal: s.causal })),
+    );
     for (const x of [q, k, v]) x.requiresGrad = true;
     // Backward counted as 2× the forward (dQ, dK, dV: 4 products against the forward's 2).
-    push("attention fwd+bwd", 3 * fwdFlops, await timeRecorded(() => {
-      const o = attention(q, k, v, { causal: s.causal });
-      backward(o, g);
-      for (const x of [q, k, v]) {
-        x.grad?.dispose();
-        x.grad = null;
-      }
-    }));
+    push(
+      "attention fwd+bwd",
+      3 * fwdFlops,
+      await timeRecorded(() => {
+        const o = attention(q, k, v, { causal: s.causal });
+        backward(o, g);
+        for (const x of [q, k, v]) {
+          x.grad?.dispose();
+          x.grad = null;
+        }
+      }),
+    );
     for (const x of [q, k, v]) x.requiresGrad = false;
-    push("matmul QKᵀ + PV (composed, no softmax)", fwdFlops, await timeRecorded(() => {
-      const sc = matmulNoGrad(q, k, { transB: true });
-      matmulNoGrad(sc, v);
-    }));
+    push(
+      "matmul QKᵀ + PV (composed, no softmax)",
+      fwdFlops,
+      await timeRecorded(() => {
+        const sc = matmulNoGrad(q, k, { transB: true });
+        matmulNoGrad(sc, v);
+      }),
+    );
     for (const x of [q, k, v, g]) x.dispose();
   }
   return results;

@@ -12,6 +12,8 @@ import dqWgsl from "../../../kernels/attention_bwd_dq.wgsl" with { type: "text" 
 import dkvWgsl from "../../../kernels/attention_bwd_dkv.wgsl" with { type: "text" };
 import maskWgsl from "../../../kernels/mask_scores.wgsl" with { type: "text" };
 import { dispatch, grid1d, packParams, specialise } from "../../gpu/kernel.ts";
+import { acquireTexture, releaseTexture } from "../../gpu/pool.ts";
+import { currentEncoder } from "../../gpu/batch.ts";
 import { Tensor, tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
@@ -41,6 +43,28 @@ export interface AttentionOptions extends MaskOptions {
 export const MASKED_SCORE = -1e9;
 
 const WG = 32;
+
+const kernels = new Map<string, string>();
+
+/**
+ * A kernel template with DH4 (and other placeholders) filled and every `// @unroll <line>`
+ * repeated for d = 0 … dh4 − 1 with {d} substituted (cached).
+ */
+function kernel(template: string, dh4: number, values: Record<string, string> = {}): string {
+  const key = `${template.length}:${template.slice(0, 120)}:${dh4}:${JSON.stringify(values)}`;
+  let code = kernels.get(key);
+  if (!code) {
+    const unrolled = template.replace(
+      /^(\s*)\/\/ @unroll (.*)$/gm,
+      (_, indent: string, line: string) =>
+        Array.from({ length: dh4 }, (_, d) => indent + line.replaceAll("{d}", String(d)))
+          .join("\n"),
+    );
+    code = specialise(unrolled, { DH4: String(dh4), ...values });
+    kernels.set(key, code);
+  }
+  return code;
+}
 const MAX_Y = 65535;
 
 interface Padding {
@@ -130,6 +154,37 @@ function dims(op: string, q: Tensor, k: Tensor, v: Tensor) {
   return { b, h, t, dh };
 }
 
+/** Texels per texture row (a power of two ≥ 16, so rows are 256-byte multiples). */
+function texWidthShift(texels: number): number {
+  let shift = 4;
+  while (Math.ceil(texels / (1 << shift)) > 16384) shift++;
+  return shift;
+}
+
+/** A copy of `t` in an rgba32float texture, texels in order, 2^shift per row. */
+function flatTexture(t: Tensor, shift: number): GPUTexture {
+  const n = t.size / 4;
+  const w = 1 << shift;
+  const full = Math.floor(n / w);
+  const rest = n - full * w;
+  const tex = acquireTexture(w, Math.max(1, Math.ceil(n / w)));
+  const enc = currentEncoder();
+  if (full > 0) {
+    enc.copyBufferToTexture({ buffer: t.buffer, bytesPerRow: w * 16 }, { texture: tex }, {
+      width: w,
+      height: full,
+    });
+  }
+  if (rest > 0) {
+    enc.copyBufferToTexture(
+      { buffer: t.buffer, offset: full * w * 16, bytesPerRow: w * 16 },
+      { texture: tex, origin: { x: 0, y: full } },
+      { width: rest, height: 1 },
+    );
+  }
+  return tex;
+}
+
 /** Dispatches a per-row attention kernel over (row blocks, batch·head chunks). */
 function perHead(
   name: string,
@@ -137,7 +192,7 @@ function perHead(
   bh: number,
   t: number,
   params: (bh0: number) => ArrayBuffer,
-  bindings: GPUBuffer[],
+  bindings: (GPUBuffer | GPUTextureView)[],
   flops: number,
 ) {
   for (let bh0 = 0; bh0 < bh; bh0 += MAX_Y) {
@@ -169,38 +224,48 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const storage = Tensor.empty([rows * dh + rows]);
   const out = storage.view([b, h, t, dh]);
   storage.dispose();
-  const dh4 = String(dh / 4);
+  const dh4 = dh / 4;
   const tmax = String(Math.max(16, Math.ceil(t / 16) * 16));
   const attnFlops = 4 * rows * t * dh; // QKᵀ and P·V (causal counted in full)
+  const shift = texWidthShift(rows * dh4);
+  const [qt, kt, vt] = [q, k, v].map((x) => flatTexture(x, shift));
   perHead(
     "attention_fwd",
-    specialise(fwdWgsl, { DH4: dh4, TMAX: tmax }),
+    kernel(fwdWgsl, dh4, { TMAX: tmax }),
     bh,
     t,
-    (bh0) => packParams([t, h, pad.mode, causal, bh0, rows * dh], [scale]),
-    [q.buffer, k.buffer, v.buffer, pad.buffer, out.buffer, out.buffer],
+    (bh0) => packParams([t, h, pad.mode, causal, bh0, rows * dh, shift], [scale]),
+    [qt.createView(), kt.createView(), vt.createView(), pad.buffer, out.buffer, out.buffer],
     attnFlops,
   );
+  for (const x of [qt, kt, vt]) releaseTexture(x);
   const keepPad = opts.keyPadding;
   pad.dummy?.dispose();
   return record(out, "attention", [q, k, v], (g) => {
     const p2 = padding("attention", keepPad, b, t, [...q.shape]);
     const stats = Tensor.empty([rows * 2]);
+    const statsTex = acquireTexture(1 << shift, Math.ceil(rows / (1 << shift)));
     dispatch({
       name: "attention_bwd_prep",
-      code: specialise(prepWgsl, { DH4: dh4 }),
-      params: packParams([rows, rows * dh]),
-      bindings: [out.buffer, out.buffer, g.buffer, stats.buffer],
+      code: kernel(prepWgsl, dh4),
+      params: packParams([rows, rows * dh, shift]),
+      bindings: [out.buffer, out.buffer, g.buffer, stats.buffer, statsTex.createView()],
       workgroups: grid1d(rows),
       flops: 2 * rows * dh,
     });
-    const params = (bh0: number) => packParams([t, h, p2.mode, causal, bh0, 0], [scale]);
-    const common = [q.buffer, k.buffer, v.buffer, p2.buffer, g.buffer, stats.buffer];
+    const texs = [q, k, v, g].map((x) => flatTexture(x, shift));
+    const [qv, kv, vv, gv] = texs.map((x) => x.createView());
+    const params = (bh0: number) => packParams([t, h, p2.mode, causal, bh0, 0, shift], [scale]);
     let dq: Tensor | null = null;
     if (q.requiresGrad) {
       dq = Tensor.empty(q.shape);
-      perHead("attention_bwd_dq", specialise(dqWgsl, { DH4: dh4 }), bh, t, params, [
-        ...common,
+      perHead("attention_bwd_dq", kernel(dqWgsl, dh4), bh, t, params, [
+        qv,
+        kv,
+        vv,
+        p2.buffer,
+        gv,
+        stats.buffer,
         dq.buffer,
       ], 1.5 * attnFlops);
     }
@@ -209,12 +274,18 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     if (k.requiresGrad || v.requiresGrad) {
       dk = Tensor.empty(k.shape);
       dv = Tensor.empty(v.shape);
-      perHead("attention_bwd_dkv", specialise(dkvWgsl, { DH4: dh4 }), bh, t, params, [
-        ...common,
+      perHead("attention_bwd_dkv", kernel(dkvWgsl, dh4), bh, t, params, [
+        qv,
+        kv,
+        vv,
+        p2.buffer,
+        gv,
+        statsTex.createView(),
         dk.buffer,
         dv.buffer,
       ], 2 * attnFlops);
     }
+    for (const x of [...texs, statsTex]) releaseTexture(x);
     stats.dispose();
     p2.dummy?.dispose();
     return [dq, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
