@@ -11,7 +11,7 @@ import { type Tensor, tensor } from "../../src/tensor/tensor.ts";
 import { crossEntropy } from "../../src/tensor/ops/loss.ts";
 import { scale } from "../../src/tensor/ops/unary.ts";
 import { Rng } from "../../src/tensor/random.ts";
-import { DataOrder } from "../../src/train/data_order.ts";
+import { BatchOrder } from "../../src/data/order.ts";
 import { trainLoop, type TrainResult } from "../../src/train/loop.ts";
 import type { StageDef } from "../../src/train/stage.ts";
 
@@ -72,7 +72,7 @@ export async function trainToy(
     maxGradNorm: 1,
   });
   const data = toyData(cfg.seed + 1);
-  const order = new DataOrder(TOY_N, cfg.batch, cfg.seed);
+  const order = new BatchOrder(TOY_N, cfg.batch, cfg.seed);
   try {
     const result = await trainLoop({
       name: "toy",
