@@ -45,4 +45,33 @@ export class RejectionBalancer {
     rejected.set(pickedCandidate.key, (rejected.get(pickedCandidate.key) ?? 0) + 1);
     return index;
   }
+
+  /**
+   * A truth chooser for families whose wrong answers are tightly constrained (a count off by
+   * one, a flipped relation, a look-alike glyph): half the time it returns the value that has
+   * been rejected most in excess of being chosen (paying that debt back), otherwise a uniform
+   * value. Answer marginals stay close to uniform and rejections stay balanced.
+   */
+  preferenceFor(family: string): TruthPreference {
+    return {
+      pick: <T extends string | number>(values: readonly T[], rng: Rng): T => {
+        if (!rng.chance(0.5)) return rng.pick(values);
+        const chosen = this.#counts(this.#chosen, family);
+        const rejected = this.#counts(this.#rejected, family);
+        const surplus = (v: T) => (rejected.get(String(v)) ?? 0) - (chosen.get(String(v)) ?? 0);
+        const best = Math.max(...values.map(surplus));
+        return rng.pick(values.filter((v) => surplus(v) === best));
+      },
+    };
+  }
 }
+
+/** Chooses a question's true answer among equally valid values. */
+export interface TruthPreference {
+  pick<T extends string | number>(values: readonly T[], rng: Rng): T;
+}
+
+/** The preference used outside balanced splits: uniform. */
+export const UNIFORM_TRUTH: TruthPreference = {
+  pick: <T extends string | number>(values: readonly T[], rng: Rng): T => rng.pick(values),
+};

@@ -5,7 +5,7 @@
  * Response format: an optional perception prefix ("I see …."), an optional body sentence,
  * then the final sentence "Answer: <value>." The clear-answer variant is the value alone.
  */
-import type { RejectionBalancer } from "./balance.ts";
+import type { RejectionBalancer, TruthPreference } from "./balance.ts";
 import { type DiffSpan, diffSpans } from "./diff.ts";
 import type { Rng } from "./rng.ts";
 import type { SampledScene } from "./sampler.ts";
@@ -57,6 +57,11 @@ export interface FamilyDraft {
   wrong: AnswerVariant[];
   /** Instance ids of the objects the question is about. */
   referents: number[];
+  /**
+   * For families whose question lists answer options: the question once the rejected
+   * variant is known (it must be among the options). Otherwise `question` is used.
+   */
+  questionFor?: (rejected: AnswerVariant) => string;
 }
 
 /** A question family: its group and its generator. */
@@ -65,7 +70,8 @@ export interface Family {
   group: GroupId;
   /** Domain of the scenes it asks about. */
   domain: Domain;
-  generate(rng: Rng, size: number): FamilyDraft;
+  /** Samples a scene and a question; `truth` picks among equally valid true answers. */
+  generate(rng: Rng, size: number, truth: TruthPreference): FamilyDraft;
 }
 
 /** A complete question with its preference pair. */
@@ -124,7 +130,7 @@ export function assembleItem(
     family: family.id,
     group: family.group,
     domain: family.domain,
-    question: draft.question,
+    question: draft.questionFor ? draft.questionFor(wrong) : draft.question,
     answer: draft.chosen.answer,
     rejectedAnswer: wrong.answer,
     chosen,

@@ -3,7 +3,7 @@
  * sub-seed stream (seed, split name, item index), so splits are disjoint and each item can
  * be regenerated alone. Question splits use one scene per question.
  */
-import { RejectionBalancer } from "./balance.ts";
+import { RejectionBalancer, UNIFORM_TRUTH } from "./balance.ts";
 import { type CaptionEntry, fullCaption, sampleCaption } from "./captions.ts";
 import { FAMILIES, familiesOfGroup } from "./families/mod.ts";
 import { assembleItem, composeResponse, type Family, GROUPS, type QuestionItem } from "./items.ts";
@@ -135,7 +135,7 @@ export function generateQuestions(
   for (let i = 0; i < spec.count; i++) {
     const rng = new Rng(subSeed(seed, spec.name, i));
     const family = families[i % families.length];
-    const draft = family.generate(rng, size);
+    const draft = family.generate(rng, size, balancer.preferenceFor(family.id));
     out.push({ sampled: draft.sampled, item: assembleItem(family, draft, rng, balancer) });
   }
   return out;
@@ -151,8 +151,11 @@ export function generateTextCorpus(count: number, size: number, seed: number): s
     if (r < 0.4) lines.push(fullCaption(sampleFreeScene(rng, size, sampleDomain(rng)).scene, rng));
     else if (r < 0.9) {
       const family = FAMILIES[i % FAMILIES.length];
-      const draft = family.generate(rng, size);
-      lines.push(`${draft.question} ${composeResponse(draft.chosen, rng.chance(0.5))}`);
+      const draft = family.generate(rng, size, UNIFORM_TRUTH);
+      const question = draft.questionFor
+        ? draft.questionFor(rng.pick(draft.wrong))
+        : draft.question;
+      lines.push(`${question} ${composeResponse(draft.chosen, rng.chance(0.5))}`);
     } else lines.push(rng.pick(facts));
   }
   return lines;

@@ -50,7 +50,8 @@ export async function loadOrGenerateWorld(
   root: string,
   options: {
     generateAll?: boolean;
-    onSplit?: (name: string, seconds: number, generated: boolean) => void;
+    /** Called after each split is loaded or generated, with its item count. */
+    onSplit?: (name: string, seconds: number, generated: boolean, count: number) => void;
   } = {},
 ): Promise<World> {
   const preset = worldPreset(presetName);
@@ -66,12 +67,12 @@ export async function loadOrGenerateWorld(
     const start = performance.now();
     if (await exists(path)) {
       const data = await readSplitFile(path);
-      options.onSplit?.(name, (performance.now() - start) / 1000, false);
+      options.onSplit?.(name, (performance.now() - start) / 1000, false, data.count);
       return data;
     }
     const data = await generateSplit(spec, preset, seed);
     await writeSplitFile(path, data);
-    options.onSplit?.(name, (performance.now() - start) / 1000, true);
+    options.onSplit?.(name, (performance.now() - start) / 1000, true, data.count);
     return data;
   };
   if (options.generateAll) {

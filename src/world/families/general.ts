@@ -2,7 +2,7 @@
  * General group: presence, colour, shape and short captions, on object scenes.
  */
 import { COLOUR_NAMES, SHAPE_NAMES } from "../catalog.ts";
-import { type Family, variant } from "../items.ts";
+import { type AnswerVariant, type Family, variant } from "../items.ts";
 import { countNounPlural, descriptor, listAnd, listOr, withArticle } from "../phrases.ts";
 import { randomShapeDraft, sampleObjectScene, type ShapeDraft } from "../sampler.ts";
 import { fill, QUESTION_TEMPLATES, RESPONSE_TEMPLATES as R } from "../templates.ts";
@@ -29,10 +29,9 @@ export const presenceFamily: Family = {
     const others = Array.from({ length: count - 1 }, () => randomShapeDraft(rng, count));
     const { drafts } = insertAtRandom(rng, others, target);
     const present = new Set(drafts.map((d) => descriptor(d.colour, d.shape)));
-    const distractors = rng.sample(allDescriptors().filter((d) => !present.has(d)), 3);
+    const absent = allDescriptors().filter((d) => !present.has(d));
     const sampled = sampleObjectScene(rng, size, drafts, { overlap: rng.chance(0.5) });
     const answer = descriptor(target.colour, target.shape);
-    const options = rng.shuffle([answer, ...distractors]).map(withArticle);
     const say = (thing: string) =>
       variant(
         thing,
@@ -44,11 +43,20 @@ export const presenceFamily: Family = {
       sampled,
       (o) => descriptor(o.colour, o.shape) === answer,
     );
+    const template = phrasing(rng, QUESTION_TEMPLATES.presence);
+    // Any absent object may be the rejected answer (so the balancer can even out every
+    // value); the options shown are the answer, the rejected one and two more absent ones.
+    const questionFor = (rejected: AnswerVariant) => {
+      const extra = rng.sample(absent.filter((d) => d !== rejected.answer), 2);
+      const options = rng.shuffle([answer, rejected.answer, ...extra]).map(withArticle);
+      return fill(template, { options: listOr(options) });
+    };
     return {
       sampled,
-      question: fill(phrasing(rng, QUESTION_TEMPLATES.presence), { options: listOr(options) }),
+      question: "",
+      questionFor,
       chosen: say(answer),
-      wrong: distractors.map(say),
+      wrong: absent.map(say),
       referents: instancesOfObjects(sampled, referents),
     };
   },

@@ -113,8 +113,8 @@ export const signMeaningFamily: Family = {
   id: "sign_meaning",
   group: "knowledge",
   domain: "signs",
-  generate(rng, size) {
-    const letter = rng.pick(MEANING_LETTERS);
+  generate(rng, size, truth) {
+    const letter = truth.pick(MEANING_LETTERS, rng);
     const sampled = sampleSignScene(rng, size, [{ colour: rng.pick(COLOUR_NAMES), glyph: letter }]);
     const say = (g: string) =>
       variant(

@@ -14,10 +14,10 @@ export const glyphFamily: Family = {
   id: "glyph",
   group: "ocr_chart",
   domain: "signs",
-  generate(rng, size) {
+  generate(rng, size, truth) {
     const count = rng.int(1, 3);
     const colours = rng.sample(COLOUR_NAMES, count);
-    const glyph = rng.pick(SIGN_GLYPHS);
+    const glyph = truth.pick(SIGN_GLYPHS, rng);
     const drafts = colours.map((colour, i) => ({
       colour,
       glyph: i === 0 ? glyph : rng.pick(SIGN_GLYPHS),
@@ -43,10 +43,10 @@ export const chartValueFamily: Family = {
   id: "chart_value",
   group: "ocr_chart",
   domain: "charts",
-  generate(rng, size) {
+  generate(rng, size, truth) {
     const count = rng.int(3, 6);
     const colours = rng.sample(COLOUR_NAMES, count);
-    const value = rng.int(1, 9);
+    const value = truth.pick([1, 2, 3, 4, 5, 6, 7, 8, 9], rng);
     const targetIndex = rng.int(0, count - 1);
     const bars = colours.map((colour, i) => ({
       colour,

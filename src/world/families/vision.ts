@@ -22,8 +22,8 @@ import {
   phrasing,
 } from "./common.ts";
 
-const MAX_TOTAL_COUNT = 6;
-const MAX_TYPED_COUNT = 5;
+const MAX_COUNT = 6;
+const COUNTS = [1, 2, 3, 4, 5, 6];
 
 /**
  * "How many stars are there?" The answer is drawn first (uniform), then a scene with exactly
@@ -33,11 +33,11 @@ export const countFamily: Family = {
   id: "count",
   group: "vision",
   domain: "objects",
-  generate(rng, size) {
+  generate(rng, size, truth) {
     const kind = rng.pick(["all", "shape", "colour"] as const);
-    const max = kind === "all" ? MAX_TOTAL_COUNT : MAX_TYPED_COUNT;
-    const target = rng.int(1, max);
-    const total = kind === "all" ? target : rng.int(target, MAX_TOTAL_COUNT);
+    const max = MAX_COUNT;
+    const target = truth.pick(COUNTS, rng);
+    const total = kind === "all" ? target : rng.int(target, MAX_COUNT);
     const shape = rng.pick(SHAPE_NAMES);
     const colour = rng.pick(COLOUR_NAMES);
     const drafts: ShapeDraft[] = [];
@@ -130,8 +130,8 @@ export const relationFamily: Family = {
   id: "relation",
   group: "vision",
   domain: "objects",
-  generate(rng, size) {
-    const relation = rng.pick(RELATIONS);
+  generate(rng, size, truth) {
+    const relation = truth.pick(RELATIONS, rng);
     const count = rng.int(2, 4);
     const shapes = rng.sample(SHAPE_NAMES, count);
     const drafts = shapes.map((shape) => randomShapeDraft(rng, Math.max(count, 3), { shape }));
@@ -159,25 +159,29 @@ export const relationFamily: Family = {
   },
 };
 
-/** "Which shape is the largest?" The referent's size class is strictly the extreme one. */
+/** "Which shape is the largest?" The referent is large among small ones (or the reverse). */
 export const sizeFamily: Family = {
   id: "size",
   group: "vision",
   domain: "objects",
   generate(rng, size) {
     const largest = rng.chance(0.5);
-    const count = rng.int(2, 4);
+    // Three large shapes and a small one do not fit apart; cap the crowd when large ones abound.
+    const count = largest ? rng.int(2, 4) : rng.int(2, 3);
     const shapes = rng.sample(SHAPE_NAMES, count);
+    // All filled: a hollow outline adds half its stroke to the extent, blurring size classes.
     const target = randomShapeDraft(rng, count, {
       shape: shapes[0],
       size: largest ? "large" : "small",
+      filled: true,
     });
     const others = shapes.slice(1).map((shape) =>
       randomShapeDraft(rng, count, {
         shape,
-        size: largest
-          ? rng.pick(["small", "medium"] as const)
-          : rng.pick(["medium", "large"] as const),
+        // Two size classes apart (2.1x in radius): at 32 px a medium triangle's tips vanish
+        // and it can look no bigger than a small hexagon.
+        size: largest ? "small" : "large",
+        filled: true,
       })
     );
     const { drafts } = insertAtRandom(rng, others, target);
@@ -203,11 +207,17 @@ export const fineAttributeFamily: Family = {
   domain: "objects",
   generate(rng, size) {
     const askHollow = rng.chance(0.5);
-    const count = rng.int(2, 4);
+    const count = rng.int(2, 3);
     const colours: ColourName[] = rng.sample(COLOUR_NAMES, count);
-    const drafts = colours.map((colour, i) =>
-      randomShapeDraft(rng, count, { colour, filled: i === 0 ? !askHollow : askHollow })
-    );
+    const drafts = colours.map((colour, i) => {
+      // Hollow shapes are large, so their hole stays visible even at 32 px.
+      const filled = i === 0 ? !askHollow : askHollow;
+      return randomShapeDraft(rng, count, {
+        colour,
+        filled,
+        size: filled ? rng.pick(["medium", "large"] as const) : "large",
+      });
+    });
     const order = rng.shuffle(drafts.map((_, i) => i));
     const sampled = sampleObjectScene(rng, size, order.map((i) => drafts[i]), { overlap: false });
     const attribute = askHollow ? "hollow" : "filled";
