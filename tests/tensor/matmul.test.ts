@@ -148,6 +148,20 @@ Deno.test("matmul: mismatched inner dims throw a ShapeError naming the op and sh
   });
 });
 
+Deno.test("matmul_3/4: vec4 conversion shaders (rows and transposed 4×4 blocks)", async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[3, 20, 12], [3, 12, 8], false, false], // rows of 12 and 8 floats
+    [[12, 20], [8, 12], true, true], // both transposed, aligned source rows
+    [[2, 12, 20], [16, 12], true, true], // batched Aᵀ, shared Bᵀ
+    [[7, 8], [7, 5], true, false], // Aᵀ with K = 7: K padding zeroed
+    [[9, 8], [7, 8], false, true], // Bᵀ with N = 7
+    [[4, 64, 32], [4, 64, 32], false, true], // the attention-score shape Q·Kᵀ
+  ];
+  for (const version of [3, 4] as MatmulVersion[]) {
+    for (const [as, bs, ta, tb] of cases) await checkForward(as, bs, ta, tb, version);
+  }
+});
+
 Deno.test("matmul_3/4: copy-converted operands (rows of 64·j floats) with awkward M, N and batches", async () => {
   const cases: [number[], number[], boolean, boolean][] = [
     [[65, 64], [64, 128], false, false], // A and B copied, M padded

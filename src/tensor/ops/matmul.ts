@@ -8,6 +8,7 @@
 import matmul1Wgsl from "../../../kernels/matmul_1.wgsl" with { type: "text" };
 import matmul3Wgsl from "../../../kernels/matmul_3.wgsl" with { type: "text" };
 import toTextureWgsl from "../../../kernels/matmul_to_texture.wgsl" with { type: "text" };
+import toTexture4Wgsl from "../../../kernels/matmul_to_texture4.wgsl" with { type: "text" };
 import { dispatch, packParams, specialise } from "../../gpu/kernel.ts";
 import { gpu } from "../../gpu/device.ts";
 import { acquireTexture, releaseTexture } from "../../gpu/pool.ts";
@@ -320,28 +321,53 @@ function toTexture(
     return tex;
   }
   const dims = [...plan.batch, 1, 1, 1, 1].slice(0, 4);
-  dispatch({
-    name: "matmul_to_texture",
-    code: toTextureWgsl,
-    params: packParams([
-      rows,
-      op.cols,
-      op.rowsP,
-      op.cols4,
-      op.sr,
-      op.sc,
-      plan.batch.length,
-      op.shared ? 0 : z0,
-      off,
-      0,
-      0,
-      0,
-      ...dims,
-      ...op.bs,
-    ]),
-    bindings: [op.t.buffer, tex.createView()],
-    workgroups: [Math.ceil(op.cols4 / 16), Math.ceil(op.rowsP / 4), blocks],
-  });
+  const params = packParams([
+    rows,
+    op.cols,
+    op.rowsP,
+    op.cols4,
+    op.sr,
+    op.sc,
+    plan.batch.length,
+    op.shared ? 0 : z0,
+    off,
+    0,
+    0,
+    0,
+    ...dims,
+    ...op.bs,
+  ]);
+  const bindings = [op.t.buffer, tex.createView()];
+  // vec4 loads need every source row to start on a multiple of 4 floats.
+  const aligned = (x: number) => x % 4 === 0;
+  const bsAligned = op.bs.every(aligned) && aligned(off);
+  if (op.sc === 1 && aligned(op.sr) && bsAligned) {
+    dispatch({
+      name: "matmul_to_texture4",
+      code: toTexture4Wgsl,
+      entry: "rows4",
+      params,
+      bindings,
+      workgroups: [Math.ceil(op.cols4 / 16), Math.ceil(op.rowsP / 4), blocks],
+    });
+  } else if (op.sr === 1 && aligned(op.sc) && bsAligned) {
+    dispatch({
+      name: "matmul_to_texture4",
+      code: toTexture4Wgsl,
+      entry: "cols4",
+      params,
+      bindings,
+      workgroups: [Math.ceil(op.cols4 / 16), Math.ceil(op.rowsP / 16), blocks],
+    });
+  } else {
+    dispatch({
+      name: "matmul_to_texture",
+      code: toTextureWgsl,
+      params,
+      bindings,
+      workgroups: [Math.ceil(op.cols4 / 16), Math.ceil(op.rowsP / 4), blocks],
+    });
+  }
   return tex;
 }
 
