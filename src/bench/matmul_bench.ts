@@ -96,7 +96,7 @@ export async function benchMatmul(opts: {
   targetMs?: number;
 } = {}): Promise<MatmulBenchResult[]> {
   await getGpu();
-  const versions = opts.versions ?? [1, 3, 4];
+  const versions = opts.versions ?? [1, 2, 3, 4];
   const shapes = opts.shapes ?? MATMUL_SHAPES;
   const results: MatmulBenchResult[] = [];
   const rng = new Rng(5);

@@ -6,7 +6,7 @@ import { matmulRef } from "../ref/matmul.ts";
 
 await gpuReady();
 
-const VERSIONS: MatmulVersion[] = [1, 3, 4];
+const VERSIONS: MatmulVersion[] = [1, 2, 3, 4];
 
 function size(s: number[]): number {
   return s.reduce((x, y) => x * y, 1);

@@ -6,6 +6,7 @@
  */
 
 import matmul1Wgsl from "../../../kernels/matmul_1.wgsl" with { type: "text" };
+import matmul2Wgsl from "../../../kernels/matmul_2.wgsl" with { type: "text" };
 import matmul3Wgsl from "../../../kernels/matmul_3.wgsl" with { type: "text" };
 import toTextureWgsl from "../../../kernels/matmul_to_texture.wgsl" with { type: "text" };
 import toTexture4Wgsl from "../../../kernels/matmul_to_texture4.wgsl" with { type: "text" };
@@ -20,7 +21,7 @@ import { broadcastShapes, broadcastStrides } from "../shape.ts";
 import { sumToShape } from "./binary.ts";
 
 /** Kernel versions, in rising sophistication (see kernels/matmul_N.wgsl). */
-export type MatmulVersion = 1 | 3 | 4;
+export type MatmulVersion = 1 | 2 | 3 | 4;
 
 /** Options of `matmul`. */
 export interface MatmulOptions {
@@ -105,6 +106,7 @@ export function pickVersion(plan: MatmulPlan): MatmulVersion {
   return 3;
 }
 
+/** The storage-buffer kernels (versions 1 and 2): any strides, no conversion. */
 function runV1(
   a: Tensor,
   b: Tensor,
@@ -112,18 +114,20 @@ function runV1(
   transA: boolean,
   transB: boolean,
   c: Tensor,
+  version: 1 | 2 = 1,
 ) {
   const { m, n, k, batch, count } = plan;
   const [sam, sak] = transA ? [1, m] : [k, 1];
   const [sbk, sbn] = transB ? [1, k] : [n, 1];
   const dims = [...batch, 1, 1, 1, 1].slice(0, 4);
+  const tile = version === 1 ? 1 : 4;
   const aBs = batchStrides(a.shape, batch, m * k);
   const bBs = batchStrides(b.shape, batch, k * n);
   for (let z0 = 0; z0 < count; z0 += MAX_Z) {
     const nz = Math.min(MAX_Z, count - z0);
     dispatch({
-      name: "matmul_1",
-      code: matmul1Wgsl,
+      name: `matmul_${version}`,
+      code: version === 1 ? matmul1Wgsl : matmul2Wgsl,
       params: packParams([
         m,
         n,
@@ -142,7 +146,7 @@ function runV1(
         ...bBs,
       ]),
       bindings: [a.buffer, b.buffer, c.buffer],
-      workgroups: [Math.ceil(n / 8), Math.ceil(m / 8), nz],
+      workgroups: [Math.ceil(n / (8 * tile)), Math.ceil(m / (8 * tile)), nz],
       flops: 2 * m * n * k * nz,
     });
   }
@@ -176,12 +180,13 @@ export function matmulNoGrad(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Te
   const version = opts.version ?? pickVersion(plan);
   switch (version) {
     case 1:
-      runV1(aa, bb, plan, transA, transB, out);
+    case 2:
+      runV1(aa, bb, plan, transA, transB, out, version);
       break;
     case 3:
     case 4:
       if (!runTextured(aa, bb, plan, transA, transB, out, version === 4 ? 16 : 8, opts.workgroup)) {
-        runV1(aa, bb, plan, transA, transB, out);
+        runV1(aa, bb, plan, transA, transB, out, 2);
       }
       break;
   }
