@@ -13,6 +13,7 @@ export function tinyWorld(): Promise<
   if (!world) {
     world = (async () => {
       const root = await Deno.makeTempDir({ prefix: "pivotlab-world-test-" });
+      globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
       const w = await loadOrGenerateWorld("tiny", FIXTURE_SEED, root, { generateAll: true });
       const splits = new Map<string, SplitData>();
       for (const name of w.splitNames) splits.set(name, await w.split(name));
