@@ -175,3 +175,38 @@ Deno.test("matmul_3/4: copy-converted operands (rows of 64·j floats) with awkwa
     for (const [as, bs, ta, tb] of cases) await checkForward(as, bs, ta, tb, version);
   }
 });
+
+Deno.test("matmul_3/4: row chunks and batch chunks under maxTextureDimension2D", async () => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[16500, 64], [64, 8], false, false], // M above 16384: A converted in row chunks (copy)
+    [[3, 5500, 12], [12, 8], false, false], // folded batch, M = 16500 (vec4 shader)
+    [[300, 64, 8], [300, 8, 8], false, false], // 300 blocks of 64 rows: batch chunks
+    [[300, 8, 20], [300, 8, 20], true, false],
+  ];
+  for (const version of [3, 4] as MatmulVersion[]) {
+    for (const [as, bs, ta, tb] of cases) await checkForward(as, bs, ta, tb, version);
+  }
+});
+
+Deno.test("matmul: gradients through the texture kernels (shapes the heuristic sends to matmul_3)", async () => {
+  const rng = new Rng(4);
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[2, 20, 12], [72, 12], false, true], // 2·40·72·12 FLOPs: above the matmul_1 cut-off
+    [[12, 40], [12, 72], true, false],
+  ];
+  for (const [as, bs, transA, transB] of cases) {
+    await checkOp({
+      name: `matmul ${JSON.stringify(as)}${transA ? "ᵀ" : ""}·${JSON.stringify(bs)}${
+        transB ? "ᵀ" : ""
+      }`,
+      op: ([a, b]) => matmul(a, b, { transA, transB }),
+      ref: matmulRef(as, bs, transA, transB),
+      inputs: [{ shape: as, values: rng.normals(size(as)) }, {
+        shape: bs,
+        values: rng.normals(size(bs)),
+      }],
+      forwardTol: { atol: 1e-4, rtol: 1e-5 },
+      gradTol: { atol: 1e-3, rtol: 1e-3 },
+    });
+  }
+});
