@@ -1,0 +1,39 @@
+/**
+ * Figures (plotly JSON with static PNG fallbacks), scene and mask pictures, the
+ * self-contained HTML report, and notebook display helpers.
+ * @module
+ */
+export type {
+  ErrorBars,
+  Figure,
+  HeatmapFigure,
+  PlotlyFigure,
+  ReferenceLine,
+  Series,
+  XYFigure,
+} from "./figures.ts";
+export { PALETTE, toPlotly, validateFigure } from "./figures.ts";
+export { figurePng, figureSvg, niceTicks, strokeText, strokeTextWidth } from "./png.ts";
+export type { RgbImage, Tile } from "./images.ts";
+export { contactSheet, idColor, maskToRgb, overlayMask, rgbToPng, squareRgb } from "./images.ts";
+export type { Block, Cell, Claim, ReportSpec, Section, Verdict } from "./html.ts";
+export {
+  claimsHtml,
+  escapeHtml,
+  pngDataUrl,
+  renderReport,
+  tableHtml,
+  textToHtml,
+  writeReport,
+} from "./html.ts";
+export type { Displayable, MediaBundle } from "./display.ts";
+export {
+  display,
+  displayable,
+  formatTextTable,
+  JUPYTER_DISPLAY,
+  showFigure,
+  showHtml,
+  showImage,
+  showTable,
+} from "./display.ts";
