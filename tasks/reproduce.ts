@@ -1,12 +1,187 @@
 /**
- * `deno task reproduce`: the paper's end-to-end reproduction. The stages it runs (pretraining,
- * SFT vs DPO, probes, PIVOT) are not built yet; until they are, this says so and exits
- * non-zero rather than pretending to reproduce anything.
+ * `deno task reproduce`: the paper's end-to-end reproduction, stage by stage. Today only
+ * pretraining (E0 encoders, L0 language models) is built; `--only pretrain` runs it, and a
+ * run without `--only` runs it too but then says that SFT vs DPO, the probes, PIVOT and the
+ * report are not built yet and exits non-zero, so nobody mistakes it for a reproduction.
+ * Finished stages are cached under `<out>/stages/`; Ctrl-C checkpoints the running stage.
  */
 
-console.error(
-  "pivotlab: `deno task reproduce` is not available yet. The tensor engine and the " +
-    "generated world exist; the training stages, probes, PIVOT and the report are still " +
-    "being built (see README.md, 'Status'). Run `deno task test` or `deno task bench` meanwhile.",
-);
-Deno.exit(2);
+import { join } from "node:path";
+import { exitWithError, integerFlag, parseFlags } from "../src/cli/args.ts";
+import { initGpuOrExit } from "../src/gpu/device.ts";
+import { pretrainProtocol } from "../src/protocol/presets.ts";
+import { pretrain, type StageSummary } from "../src/train/pretrain.ts";
+import { requestStop, StageInterrupted } from "../src/train/loop.ts";
+import { writeJsonAtomic } from "../src/train/stage.ts";
+
+const USAGE = "deno task reproduce [--preset tiny|small|paper] [--only pretrain] [--out DIR]";
+/** What `--only` accepts today. */
+const BUILT = ["pretrain"] as const;
+/** Parts of the reproduction that exist in the design but not yet in code. */
+const NOT_BUILT = ["stage1", "sft-vs-dpo", "probes", "gradient-maps", "pivot", "report"];
+
+const flags = parseFlags(Deno.args, {
+  preset: {
+    type: "string",
+    default: "small",
+    choices: ["tiny", "small", "paper"],
+    description: "protocol preset",
+  },
+  seeds: {
+    type: "string",
+    default: "3",
+    description: "seeds per comparison (used by the experiments after pretraining)",
+  },
+  out: { type: "string", description: "output folder (default: runs/<preset>)" },
+  only: { type: "string", description: `run one part only: ${BUILT.join(", ")}` },
+  force: { type: "string", description: "recompute these stages (comma-separated, or all)" },
+}, USAGE);
+
+const preset = flags.preset as string;
+const seeds = integerFlag(flags, "seeds", USAGE);
+const out = (flags.out as string | undefined) ?? join("runs", preset);
+const only = flags.only as string | undefined;
+const force = typeof flags.force === "string" ? flags.force.split(",").filter(Boolean) : [];
+if (only !== undefined && !(BUILT as readonly string[]).includes(only)) {
+  const known = NOT_BUILT.includes(only) ? `"${only}" is not built yet` : `unknown part "${only}"`;
+  exitWithError(
+    `--only: ${known}. Built: ${BUILT.join(", ")}. Not built yet: ${NOT_BUILT.join(", ")}.`,
+    USAGE,
+  );
+}
+
+const gpu = await initGpuOrExit();
+const protocol = pretrainProtocol(preset);
+Deno.addSignalListener("SIGINT", () => {
+  console.error("\ninterrupt: checkpointing the running stage; run the same command to resume");
+  requestStop();
+});
+
+async function gitCommit(): Promise<string | null> {
+  try {
+    const r = await new Deno.Command("git", { args: ["rev-parse", "HEAD"], stderr: "null" })
+      .output();
+    if (r.code !== 0) return null;
+    const dirty = await new Deno.Command("git", {
+      args: ["status", "--porcelain", "--untracked-files=no"],
+      stderr: "null",
+    }).output();
+    const head = new TextDecoder().decode(r.stdout).trim();
+    return new TextDecoder().decode(dirty.stdout).trim() ? `${head}+dirty` : head;
+  } catch {
+    return null;
+  }
+}
+
+function fmt(n: number, digits = 3): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 1e5) return n.toExponential(2);
+  return Number(n.toPrecision(digits)).toString();
+}
+
+function table(rows: StageSummary[]): string {
+  const head = [
+    "stage",
+    "params",
+    "samples",
+    "GFLOP",
+    "train s",
+    "loss first→last",
+    "quality",
+    "vs chance",
+    "cached",
+  ];
+  const body = rows.map((r) => [
+    r.stage,
+    fmt(r.params),
+    String(r.samples),
+    fmt(r.flops / 1e9),
+    fmt(r.trainSeconds),
+    `${fmt(r.firstLoss)} → ${fmt(r.finalLoss)}`,
+    r.quality ? `${r.quality.metric} ${fmt(r.quality.value)}` : "-",
+    r.quality ? `${fmt(r.quality.chance)} ${r.beatsChance ? "beaten" : "NOT beaten"}` : "-",
+    r.cached ? "yes" : "no",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
+}
+
+const started = performance.now();
+let result;
+try {
+  result = await pretrain(protocol, { out, force });
+} catch (e) {
+  if (e instanceof StageInterrupted) {
+    console.error(e.message);
+    Deno.exit(130);
+  }
+  console.error(`pivotlab: ${(e as Error).message}`);
+  Deno.exit(1);
+}
+const seconds = (performance.now() - started) / 1000;
+
+console.log(`\npretraining, preset ${preset} (${gpu.adapterName}), ${seconds.toFixed(1)} s`);
+console.log(table(result.summary));
+for (const o of result.l0) {
+  const m = o.metrics as {
+    heldOut: { perplexity: number };
+    chance: { uniform: number; unigram: number };
+  };
+  console.log(
+    `${o.name}: held-out perplexity ${
+      fmt(m.heldOut.perplexity, 4)
+    }; chance: uniform ${m.chance.uniform}, ` +
+      `unigram ${fmt(m.chance.unigram, 4)}`,
+  );
+}
+if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
+
+const missing = only === "pretrain" ? [] : NOT_BUILT;
+await Deno.mkdir(out, { recursive: true });
+await writeJsonAtomic(join(out, "results.json"), {
+  pivotlab: "0.1.0",
+  preset,
+  seeds,
+  only: only ?? null,
+  complete: missing.length === 0 && !result.e0Pending,
+  notBuilt: NOT_BUILT,
+  e0Pending: result.e0Pending,
+  environment: {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    adapter: gpu.adapterName,
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    commit: await gitCommit(),
+  },
+  protocol,
+  seconds,
+  summary: result.summary,
+  stages: [...result.e0, ...result.l0].map((o) => ({
+    name: o.name,
+    key: o.key,
+    dir: o.dir,
+    cached: o.cached,
+    seconds: o.seconds,
+    config: o.config,
+    metrics: o.metrics,
+  })),
+});
+console.log(`wrote ${join(out, "results.json")}`);
+
+if (result.summary.some((r) => !r.beatsChance)) {
+  console.error("pivotlab: a pretraining stage did not beat chance (see the table)");
+  Deno.exit(1);
+}
+if (only === undefined) {
+  console.error(
+    `pivotlab: this is NOT a full reproduction. Built so far: pretraining. Not built yet: ` +
+      `${NOT_BUILT.join(", ")} (README.md, "Status").`,
+  );
+  Deno.exit(2);
+}
+if (result.e0Pending) {
+  console.error(`pivotlab: pretraining is incomplete: E0 ${result.e0Pending}`);
+  Deno.exit(3);
+}
