@@ -69,6 +69,31 @@ export interface VitRefConfig {
   classes: number;
 }
 
+/** ViT patch tokens [B, N, D] after `layer` blocks (0 = embeddings; no final LayerNorm). */
+export function vitFeaturesRef(
+  p: RefParams,
+  images: Float64Array,
+  c: VitRefConfig,
+  layer: number,
+  prefix = "vit.",
+): Float64Array {
+  const n = (c.imageSize / c.patch) ** 2;
+  const pd = c.patch * c.patch * c.channels;
+  const patches = patchifyRef([c.batch, c.imageSize, c.imageSize, c.channels], c.patch)([images]);
+  let x = linearRef(
+    patches,
+    get(p, `${prefix}patch_embed.weight`),
+    get(p, `${prefix}patch_embed.bias`),
+    pd,
+    c.width,
+  );
+  const pos = get(p, `${prefix}pos`);
+  x = x.map((v, i) => v + pos[i % (n * c.width)]);
+  const dims = { b: c.batch, t: n, d: c.width, h: c.heads, hidden: c.hidden };
+  for (let l = 0; l < layer; l++) x = blockRefAt(x, p, `${prefix}blocks.${l}.`, dims, {});
+  return x;
+}
+
 /** ViT classifier logits [B, classes] for images [B, H, W, C] (parameters under `vit.`, `head.`). */
 export function vitClassifierLogitsRef(
   p: RefParams,
@@ -76,19 +101,7 @@ export function vitClassifierLogitsRef(
   c: VitRefConfig,
 ): Float64Array {
   const n = (c.imageSize / c.patch) ** 2;
-  const pd = c.patch * c.patch * c.channels;
-  const patches = patchifyRef([c.batch, c.imageSize, c.imageSize, c.channels], c.patch)([images]);
-  let x = linearRef(
-    patches,
-    get(p, "vit.patch_embed.weight"),
-    get(p, "vit.patch_embed.bias"),
-    pd,
-    c.width,
-  );
-  const pos = get(p, "vit.pos");
-  x = x.map((v, i) => v + pos[i % (n * c.width)]);
-  const dims = { b: c.batch, t: n, d: c.width, h: c.heads, hidden: c.hidden };
-  for (let l = 0; l < c.depth; l++) x = blockRefAt(x, p, `vit.blocks.${l}.`, dims, {});
+  let x = vitFeaturesRef(p, images, c, c.depth);
   x = layerNormRef(x, get(p, "vit.norm.weight"), get(p, "vit.norm.bias"), c.width);
   const pooled = poolRef([c.batch, n, c.width], true)([x]);
   return linearRef(pooled, get(p, "head.weight"), get(p, "head.bias"), c.width, c.classes);
