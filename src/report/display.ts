@@ -12,7 +12,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Figure, figureSize, toPlotly } from "./figures.ts";
-import { type Cell, escapeHtml, tableHtml } from "./html.ts";
+import { type Cell, escapeHtml, formatNumber, tableHtml } from "./html.ts";
 import { type RgbImage, rgbToPng } from "./images.ts";
 import { figurePng } from "./png.ts";
 
@@ -82,12 +82,9 @@ export async function showImage(
 
 /** Rows as aligned text columns. */
 export function formatTextTable(columns: string[], rows: Cell[][], digits = 3): string {
-  const text = (c: Cell) =>
-    c === null
-      ? "–"
-      : typeof c === "number" && !Number.isInteger(c)
-      ? c.toFixed(digits)
-      : String(c);
+  const text = (
+    c: Cell,
+  ) => (c === null ? "–" : typeof c === "number" ? formatNumber(c, digits) : c);
   const cells = [columns, ...rows.map((r) => r.map(text))];
   const widths = columns.map((_, k) => Math.max(...cells.map((r) => (r[k] ?? "").length)));
   return cells.map((r) => r.map((c, k) => c.padEnd(widths[k])).join("  ").trimEnd()).join("\n");
@@ -104,7 +101,10 @@ export function showTable(
   const columns = opts.columns ?? Object.keys(rows[0] ?? {});
   const matrix = rows.map((r) => columns.map((c) => r[c] ?? null));
   return displayable({
-    "text/html": tableHtml(columns, matrix, opts) + TABLE_STYLE,
+    "text/html": (opts.caption
+      ? `<div style="color:#555;margin:.2rem 0">${escapeHtml(opts.caption)}</div>`
+      : "") +
+      tableHtml(columns, matrix, { digits: opts.digits }) + TABLE_STYLE,
     "text/plain": (opts.caption ? `${opts.caption}\n` : "") +
       formatTextTable(columns, matrix, opts.digits),
   });

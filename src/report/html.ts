@@ -73,14 +73,27 @@ export function textToHtml(text: string): string {
   ).join("\n");
 }
 
+/**
+ * A number for a table: integers as they are, tiny or huge magnitudes in exponent form,
+ * others with at most `digits` decimals (trailing zeros dropped).
+ */
+export function formatNumber(value: number, digits = 3): string {
+  if (!Number.isFinite(value) || Number.isInteger(value)) return String(value);
+  const a = Math.abs(value);
+  if (a < 10 ** -digits || a >= 1e7) return value.toExponential(2);
+  return String(Number(value.toFixed(digits)));
+}
+
+// Inline alignment: notebook front ends right-align every cell with selectors that a
+// stylesheet in the output cannot outrank.
 function cellHtml(cell: Cell, digits: number): string {
-  if (cell === null) return `<td class="empty">–</td>`;
+  if (cell === null) return `<td class="empty" style="text-align:center">–</td>`;
   if (typeof cell === "number") {
-    return `<td class="num">${
-      escapeHtml(Number.isInteger(cell) ? String(cell) : cell.toFixed(digits))
+    return `<td class="num" style="text-align:right">${
+      escapeHtml(formatNumber(cell, digits))
     }</td>`;
   }
-  return `<td>${escapeHtml(cell)}</td>`;
+  return `<td style="text-align:left">${escapeHtml(cell)}</td>`;
 }
 
 /** An HTML table of rows (numbers right-aligned). */
@@ -89,7 +102,7 @@ export function tableHtml(
   rows: Cell[][],
   opts: { caption?: string; digits?: number } = {},
 ): string {
-  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const head = columns.map((c) => `<th style="text-align:left">${escapeHtml(c)}</th>`).join("");
   const body = rows.map((r) => `<tr>${r.map((c) => cellHtml(c, opts.digits ?? 3)).join("")}</tr>`)
     .join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";

@@ -37,3 +37,23 @@ export {
   showImage,
   showTable,
 } from "./display.ts";
+export {
+  gradCheckFigure,
+  gradCheckTable,
+  matmulBenchFigure,
+  matmulBenchTable,
+  tensorRows,
+} from "./engine_views.ts";
+export {
+  answerBalanceFigure,
+  blindBaselineFigure,
+  blindBaselineTable,
+  countBy,
+  examplesPerFamily,
+  examplesPerGroup,
+  highlightSpans,
+  itemCountsFigure,
+  preferencePairsHtml,
+  questionItems,
+  questionSheet,
+} from "./world_views.ts";

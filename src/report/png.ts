@@ -132,7 +132,9 @@ interface Frame {
 }
 
 function header(fig: Figure, f: Frame): string {
-  let out = strokeText(fig.title, 16, 22, 14, { color: "#111", weight: 1.7 });
+  // Long titles shrink to the figure's width.
+  const size = Math.min(14, (14 * (f.width - 32)) / Math.max(1, strokeTextWidth(fig.title, 14)));
+  let out = strokeText(fig.title, 16, 22, size, { color: "#111", weight: Math.min(1.7, size / 8) });
   if (fig.yLabel) {
     out += strokeText(fig.yLabel, 16, (f.top + f.bottom) / 2, 11, {
       anchor: "middle",
