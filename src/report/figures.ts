@@ -144,6 +144,7 @@ export function toPlotly(fig: Figure): PlotlyFigure {
       title: { text: fig.xLabel ?? "" },
       showline: true,
       linecolor: "#444",
+      zeroline: false,
       automargin: true,
     },
     yaxis: {
