@@ -124,9 +124,9 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
     lms: { "lm-s": { maxLen: 80, width: 32, depth: 2, heads: 2, mlpRatio: 4 } },
     l0: [{
       lm: "lm-s",
-      batch: 16,
-      steps: 120,
-      optim: { ...L0_OPTIM, lr: 3e-3 },
+      batch: 32,
+      steps: 40,
+      optim: { ...L0_OPTIM, lr: 1e-2, warmupFraction: 0.1 },
       heldOutLines: 60,
       seed: 2,
     }],
