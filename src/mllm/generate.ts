@@ -98,15 +98,19 @@ function cachedBlocks(
   const [b, s, d] = x.shape;
   lm.blocks.items.forEach((block, i) => {
     const { heads: h, headDim: dh } = block.attn;
-    const qkv = permute(
-      reshape(block.attn.qkv.forward(block.ln1.forward(x)), [b, s, 3, h, dh]),
-      [2, 0, 3, 1, 4],
-    );
-    const [q, k, v] = [0, 1, 2].map((j) => reshape(slice(qkv, 0, j, j + 1), [b, h, s, dh]));
+    const fused = block.attn.qkv.forward(block.ln1.forward(x));
+    // [B, S, 3, H, Dh] → q, k, v [B, H, S, Dh]. With S = 1, [B, 1, H, Dh] and
+    // [B, H, 1, Dh] are the same memory: slices suffice and the output needs no permute.
+    const qkv = s === 1
+      ? reshape(fused, [b, 3, d])
+      : permute(reshape(fused, [b, s, 3, h, dh]), [2, 0, 3, 1, 4]);
+    const axis = s === 1 ? 1 : 0;
+    const [q, k, v] = [0, 1, 2].map((j) => reshape(slice(qkv, axis, j, j + 1), [b, h, s, dh]));
     cacheWrite(cache.k[i], k, start);
     cacheWrite(cache.v[i], v, start);
     const o = attentionDecode(q, cache.k[i], cache.v[i], lengths);
-    x = add(x, block.attn.proj.forward(reshape(permute(o, [0, 2, 1, 3]), [b, s, d])));
+    const merged = s === 1 ? reshape(o, [b, s, d]) : reshape(permute(o, [0, 2, 1, 3]), [b, s, d]);
+    x = add(x, block.attn.proj.forward(merged));
     x = add(x, block.mlp.forward(block.ln2.forward(x)));
   });
   return lm.norm.forward(x);

@@ -18,6 +18,8 @@ import { flush, sync } from "../../src/gpu/batch.ts";
 import { memoryStats } from "../../src/gpu/pool.ts";
 import { gpuReady, Rng } from "../helpers.ts";
 import { readLosses } from "../nn/tiny_models.ts";
+import { sequenceLogProbs } from "../../src/tensor/ops/loss.ts";
+import { lmLoss } from "../../src/nn/causal_lm.ts";
 import { tintChat, TINY_MLLM, tinyMLLM } from "./tiny_mllm.ts";
 
 await gpuReady();
@@ -85,6 +87,39 @@ Deno.test("MLLM: parameters under vit., projector., lm.; output shape; text capa
     /no room for text/,
   );
   data.free();
+  m.dispose();
+});
+
+Deno.test("chat labels and response mask: summed response log-probs = −count · mean loss per row", async () => {
+  const m = tinyMLLM(7);
+  m.eval();
+  const { images, batch } = tintChat(3, SIZE, 8);
+  const [b, t] = [batch.batch, batch.tokens];
+  const { seq, rows } = await tidy(async () => {
+    const img = tensor(images, [b, SIZE, SIZE, 3]);
+    const ids = tensor(batch.ids, [b, t], "i32");
+    const logits = m.forward(img, ids);
+    const seq = await sequenceLogProbs(
+      logits,
+      tensor(batch.labels, [b, t], "i32"),
+      tensor(batch.responseMask, [b, t]),
+    ).data();
+    const rows = [];
+    for (let r = 0; r < b; r++) {
+      const one = new Int32Array(b * t).fill(-100);
+      one.set(batch.labels.subarray(r * t, r * t + t), r * t);
+      rows.push(await lmLoss(logits, tensor(one, [b, t], "i32")).item());
+    }
+    return { seq, rows };
+  });
+  for (let r = 0; r < b; r++) {
+    const count = batch.responseMask.subarray(r * t, r * t + t).reduce((x, y) => x + y, 0);
+    assert.equal(count, 3); // two answer tokens and <eos>
+    assert.ok(
+      Math.abs(seq[r] + count * rows[r]) < 1e-4,
+      `row ${r}: ${seq[r]} vs ${-count * rows[r]}`,
+    );
+  }
   m.dispose();
 });
 
