@@ -163,6 +163,9 @@ def main():
                 except queue.Empty:
                     pass
                 pump(client, recorder, 0.02)
+                if not km.is_alive():
+                    error = f"the kernel died during cell {index}: {first_line(cell.source)}"
+                    break
                 if time.monotonic() > deadline:
                     error = f"cell {index} timed out after {args.timeout}s: {first_line(cell.source)}"
                     break
