@@ -49,6 +49,7 @@ export interface L0Metrics extends Record<string, unknown> {
   tokens: number;
   flops: number;
   trainSeconds: number;
+  trainCpuSeconds: number;
   curve: LossPoint[];
   firstLoss: number;
   finalLoss: number;
@@ -219,6 +220,7 @@ export function l0Stage(cfg: L0Config, world: World): StageDef<L0Metrics> {
           tokens,
           flops: result.flops,
           trainSeconds: result.seconds,
+          trainCpuSeconds: result.cpuSeconds,
           curve: result.curve,
           firstLoss: result.curve[0].loss,
           finalLoss: result.curve.at(-1)!.loss,

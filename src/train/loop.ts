@@ -24,6 +24,7 @@ import { concat, reshape } from "../tensor/ops/shape_ops.ts";
 import { flush } from "../gpu/batch.ts";
 import { flopCount } from "../gpu/flops.ts";
 import { Progress } from "./progress.ts";
+import process from "node:process";
 
 /** Learning-rate schedule: linear warm-up, cosine decay to `minLrRatio` of each group's lr. */
 export interface ScheduleSpec {
@@ -85,6 +86,11 @@ export interface TrainResult {
   dispatches: number;
   /** Wall seconds of all runs of this loop (a resumed run adds its earlier time). */
   seconds: number;
+  /**
+   * CPU seconds of this process (all threads, lavapipe's included) over the same runs: on a
+   * shared machine a steadier measure of the work than wall time.
+   */
+  cpuSeconds: number;
   /** The step a checkpoint was resumed from, or null. */
   resumedFrom: number | null;
 }
@@ -129,6 +135,7 @@ interface LoopRecord {
   flops: number;
   dispatches: number;
   seconds: number;
+  cpuSeconds: number;
 }
 
 const FILES = ["", "-next", "-old"];
@@ -193,7 +200,15 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
   };
   const measuresNorm = (optimizer.maxGradNorm ?? 0) > 0 || optimizer.trackGradNorm;
 
-  let record: LoopRecord = { step: 0, curve: [], samples: 0, flops: 0, dispatches: 0, seconds: 0 };
+  let record: LoopRecord = {
+    step: 0,
+    curve: [],
+    samples: 0,
+    flops: 0,
+    dispatches: 0,
+    seconds: 0,
+    cpuSeconds: 0,
+  };
   let resumedFrom: number | null = null;
   if (opts.checkpoint) {
     const found = await findCheckpoint(opts.checkpoint.dir);
@@ -203,7 +218,7 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
       if (!saved || saved.step !== meta.step) {
         throw new Error(`stage ${name}: ${found} is not a training-loop checkpoint`);
       }
-      record = saved;
+      record = { ...saved, cpuSeconds: saved.cpuSeconds ?? 0 };
       resumedFrom = saved.step;
       log(`stage ${name}: resuming from step ${saved.step}/${totalSteps} (${found})`);
     }
@@ -225,6 +240,8 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
   const startStep = record.step;
   const t0 = performance.now();
   const secondsBefore = record.seconds;
+  const cpuBefore = record.cpuSeconds;
+  const cpu0 = process.cpuUsage();
   let window: Tensor[] = [];
   let lastLoss = NaN;
   let lrFactor = 1;
@@ -300,6 +317,8 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
       }
       const seconds = (performance.now() - t0) / 1000;
       record.seconds = secondsBefore + seconds;
+      const cpu = process.cpuUsage(cpu0);
+      record.cpuSeconds = cpuBefore + (cpu.user + cpu.system) / 1e6;
       progress?.update({
         step: done,
         loss: lastLoss,
@@ -328,6 +347,7 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
     flops: record.flops,
     dispatches: record.dispatches,
     seconds: record.seconds,
+    cpuSeconds: record.cpuSeconds,
     resumedFrom,
   };
 }
