@@ -1,8 +1,8 @@
-// Attention backward, step 3: dK and dV. One invocation per key row j, one workgroup per
-// (batch·head, block of WG keys); query rows i are the uniform loop (q_i, dO_i and the row
-// stats are uniform loads): dV_j = Σ_i P_ij dO_i, dK_j = scale · Σ_i dS_ij q_i, in increasing i.
+// Attention backward, step 3: dK and dV. Each invocation owns R key rows j, a workgroup a
+// block of WG keys of one batch·head; the loop runs over query rows i (each q_i, dO_i texel
+// load serves R keys): dV_j = Σ_i P_ij dO_i, dK_j = scale · Σ_i dS_ij q_i, in increasing i.
 // A masked key (padding) gets zero gradients; with a causal mask only rows i ≥ j count.
-// `// @unroll` lines are repeated for d = 0 … Dh/4 − 1 (see attention_fwd.wgsl).
+// `// @unroll(x)` lines are repeated over d and/or r (see attention_fwd.wgsl).
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,
   bh0: u32, pad0: u32, w_shift: u32, scale: f32,
@@ -24,42 +24,43 @@ fn at(f: u32) -> vec2u { return vec2u(f & ((1u << p.w_shift) - 1u), f >> p.w_shi
 
 const DH4 = $DH4u;
 const WG = 32u;
+const R = $Ru;
 
-@compute @workgroup_size(WG)
+fn key_valid(b: u32, j: u32) -> bool {
+  if (p.pad_mode == 1u) { return i32(j) < bitcast<i32>(pad[b]); }
+  if (p.pad_mode == 2u) { return bitcast<f32>(pad[b * p.t + j]) != 0.0; }
+  return true;
+}
+
+@compute @workgroup_size(WG / R)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
-  let j = wid.x * WG + lid.x;
-  let kj = min(j, p.t - 1u);
+  let row0 = wid.x * WG + lid.x * R;
   let base = bh * p.t * DH4;
-  var key_valid = true;
-  if (p.pad_mode == 1u) { key_valid = i32(kj) < bitcast<i32>(pad[b]); }
-  if (p.pad_mode == 2u) { key_valid = bitcast<f32>(pad[b * p.t + kj]) != 0.0; }
-  let ko = base + kj * DH4;
-  // @unroll let k{d} = textureLoad(kt, at(ko + {d}u)) * p.scale;
-  // @unroll let v{d} = textureLoad(vt, at(ko + {d}u));
-  // @unroll var gk{d} = vec4f(0.0);
-  // @unroll var gv{d} = vec4f(0.0);
+  // @unroll(r) let j{r} = min(row0 + {r}u, p.t - 1u);
+  // @unroll(r) let kv{r} = key_valid(b, j{r});
+  // @unroll(rd) let k{r}_{d} = textureLoad(kt, at(base + j{r} * DH4 + {d}u)) * p.scale;
+  // @unroll(rd) let v{r}_{d} = textureLoad(vt, at(base + j{r} * DH4 + {d}u));
+  // @unroll(rd) var gk{r}_{d} = vec4f(0.0);
+  // @unroll(rd) var gv{r}_{d} = vec4f(0.0);
   // With a causal mask, rows before this block's first key see none of its keys.
   let i0 = select(0u, wid.x * WG, p.causal == 1u);
   for (var i = i0; i < p.t; i++) {
     let qb = base + i * DH4;
-    var sv = vec4f(0.0);
-    var dpv = vec4f(0.0);
-    // @unroll let q{d} = textureLoad(qt, at(qb + {d}u));
-    // @unroll sv += k{d} * q{d};
-    // @unroll let g{d} = textureLoad(gt, at(qb + {d}u));
-    // @unroll dpv += v{d} * g{d};
+    // @unroll(d) let q{d} = textureLoad(qt, at(qb + {d}u));
+    // @unroll(d) let g{d} = textureLoad(gt, at(qb + {d}u));
     let st = textureLoad(st_t, at(bh * p.t + i)).xy;
-    let ok = key_valid && (p.causal == 0u || i >= kj);
-    let pr = select(0.0, exp((sv.x + sv.y) + (sv.z + sv.w) - st.x), ok);
-    let ds = pr * ((dpv.x + dpv.y) + (dpv.z + dpv.w) - st.y);
-    // @unroll gv{d} += pr * g{d};
-    // @unroll gk{d} += ds * q{d};
+    // @unroll(r) var sv{r} = vec4f(0.0);
+    // @unroll(r) var dpv{r} = vec4f(0.0);
+    // @unroll(rd) sv{r} += k{r}_{d} * q{d};
+    // @unroll(rd) dpv{r} += v{r}_{d} * g{d};
+    // @unroll(r) let ok{r} = kv{r} && (p.causal == 0u || i >= j{r});
+    // @unroll(r) let pr{r} = select(0.0, exp((sv{r}.x + sv{r}.y) + (sv{r}.z + sv{r}.w) - st.x), ok{r});
+    // @unroll(r) let ds{r} = pr{r} * ((dpv{r}.x + dpv{r}.y) + (dpv{r}.z + dpv{r}.w) - st.y);
+    // @unroll(rd) gv{r}_{d} += pr{r} * g{d};
+    // @unroll(rd) gk{r}_{d} += ds{r} * q{d};
   }
-  if (j < p.t) {
-    let oo = base + j * DH4;
-    // @unroll dk[oo + {d}u] = gk{d} * p.scale;
-    // @unroll dv[oo + {d}u] = gv{d};
-  }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dk[base + (row0 + {r}u) * DH4 + {d}u] = gk{r}_{d} * p.scale; }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dv[base + (row0 + {r}u) * DH4 + {d}u] = gv{r}_{d}; }
 }

@@ -1,7 +1,7 @@
-// Attention backward, step 2: dQ. One invocation per query row (workgroups as in the
-// forward, so K, V rows are uniform loads): P_ij = exp(s_ij − lse_i) recomputed,
+// Attention backward, step 2: dQ. Each invocation owns R query rows (workgroups as in the
+// forward, so each K, V texel load serves R rows): P_ij = exp(s_ij − lse_i) recomputed,
 // dS_ij = P_ij (dO_i·v_j − D_i), dQ_i = scale · Σ_j dS_ij k_j in increasing j.
-// `// @unroll` lines are repeated for d = 0 … Dh/4 − 1 (see attention_fwd.wgsl).
+// `// @unroll(x)` lines are repeated over d and/or r (see attention_fwd.wgsl).
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,
   bh0: u32, pad0: u32, w_shift: u32, scale: f32,
@@ -22,6 +22,7 @@ fn at(f: u32) -> vec2u { return vec2u(f & ((1u << p.w_shift) - 1u), f >> p.w_shi
 
 const DH4 = $DH4u;
 const WG = 32u;
+const R = $Ru;
 
 fn key_end(b: u32, row_block: u32) -> u32 {
   var nk = p.t;
@@ -36,33 +37,29 @@ fn key_ok(b: u32, i: u32, j: u32) -> bool {
   return ok;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WG / R)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
-  let i = wid.x * WG + lid.x;
-  let qi = min(i, p.t - 1u);
+  let row0 = wid.x * WG + lid.x * R;
   let base = bh * p.t * DH4;
   let jend = key_end(b, wid.x);
-  let qo = base + qi * DH4;
-  // @unroll let q{d} = textureLoad(qt, at(qo + {d}u)) * p.scale;
-  // @unroll let g{d} = textureLoad(gt, at(qo + {d}u));
-  let st = stats[bh * p.t + qi];
-  // @unroll var a{d} = vec4f(0.0);
+  // @unroll(r) let i{r} = min(row0 + {r}u, p.t - 1u);
+  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(base + i{r} * DH4 + {d}u)) * p.scale;
+  // @unroll(rd) let g{r}_{d} = textureLoad(gt, at(base + i{r} * DH4 + {d}u));
+  // @unroll(r) let st{r} = stats[bh * p.t + i{r}];
+  // @unroll(rd) var a{r}_{d} = vec4f(0.0);
   for (var j = 0u; j < jend; j++) {
     let kb = base + j * DH4;
-    var sv = vec4f(0.0);
-    var dv = vec4f(0.0);
-    // @unroll let k{d} = textureLoad(kt, at(kb + {d}u));
-    // @unroll sv += q{d} * k{d};
-    // @unroll dv += g{d} * textureLoad(vt, at(kb + {d}u));
-    let s = (sv.x + sv.y) + (sv.z + sv.w);
-    let pr = select(0.0, exp(s - st.x), key_ok(b, qi, j));
-    let ds = pr * ((dv.x + dv.y) + (dv.z + dv.w) - st.y);
-    // @unroll a{d} += ds * k{d};
+    // @unroll(d) let k{d} = textureLoad(kt, at(kb + {d}u));
+    // @unroll(d) let v{d} = textureLoad(vt, at(kb + {d}u));
+    // @unroll(r) var sv{r} = vec4f(0.0);
+    // @unroll(r) var dv{r} = vec4f(0.0);
+    // @unroll(rd) sv{r} += q{r}_{d} * k{d};
+    // @unroll(rd) dv{r} += g{r}_{d} * v{d};
+    // @unroll(r) let pr{r} = select(0.0, exp((sv{r}.x + sv{r}.y) + (sv{r}.z + sv{r}.w) - st{r}.x), key_ok(b, i{r}, j));
+    // @unroll(r) let ds{r} = pr{r} * ((dv{r}.x + dv{r}.y) + (dv{r}.z + dv{r}.w) - st{r}.y);
+    // @unroll(rd) a{r}_{d} += ds{r} * k{d};
   }
-  if (i < p.t) {
-    let oo = base + i * DH4;
-    // @unroll dq[oo + {d}u] = a{d} * p.scale;
-  }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dq[base + (row0 + {r}u) * DH4 + {d}u] = a{r}_{d} * p.scale; }
 }

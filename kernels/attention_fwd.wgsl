@@ -1,13 +1,12 @@
-// Fused multi-head attention forward on [B, H, T, Dh] (Dh a multiple of 4): one invocation
-// per query row, one workgroup per (batch·head, block of WG query rows). K and V rows are
-// addressed only through the workgroup id and loop counters, so llvmpipe loads each one
-// once for all lanes (a uniform load) instead of lane by lane. The scores of a row stay in
-// private memory: pass 1 computes them (masked keys are skipped), pass 2 exponentiates and
-// accumulates V. Masked keys get probability exactly 0; a row with no valid key outputs 0.
-// Also writes the row's log-sum-exp (of the scaled, masked scores) for the backward.
-// Lines `// @unroll …` are repeated by src/tensor/ops/attention.ts for d = 0 … Dh/4 − 1
-// ({d} substituted): q and the output row then live in registers, where private arrays
-// indexed in a loop were kept in memory (≈3× slower).
+// Fused multi-head attention forward on [B, H, T, Dh] (Dh a multiple of 4): each invocation
+// owns R consecutive query rows, a workgroup a block of WG rows of one batch·head, so every
+// K and V texel loaded serves R rows (loads dominate on llvmpipe). The scores of a row stay
+// in private memory: pass 1 computes them, pass 2 exponentiates and accumulates V. Masked
+// keys get probability exactly 0; a row with no valid key outputs 0. Also writes the row's
+// log-sum-exp (of the scaled, masked scores) for the backward.
+// Lines `// @unroll(x) …` are repeated by src/tensor/ops/attention.ts over d = 0 … Dh/4 − 1
+// (x = d), r = 0 … R − 1 (x = r) or both (x = rd), substituting {d} and {r}: rows and
+// head dims then live in registers, where private arrays indexed in a loop stay in memory.
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,  // pad_mode: 0 none, 1 lengths, 2 0/1 mask
   bh0: u32, lse_off: u32, w_shift: u32, scale: f32,
@@ -28,6 +27,7 @@ fn at(f: u32) -> vec2u { return vec2u(f & ((1u << p.w_shift) - 1u), f >> p.w_shi
 const DH4 = $DH4u;
 const TMAX = $TMAXu;
 const WG = 32u;
+const R = $Ru;
 
 // Number of keys worth visiting for this workgroup (uniform): the valid length, and for a
 // causal mask the last query row of the block.
@@ -44,38 +44,37 @@ fn key_ok(b: u32, i: u32, j: u32) -> bool {
   return ok;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WG / R)
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
-  let i = wid.x * WG + lid.x;
-  let qi = min(i, p.t - 1u);  // lanes past T compute a valid row and skip the store
+  let row0 = wid.x * WG + lid.x * R;
   let base = bh * p.t * DH4;
   let jend = key_end(b, wid.x);
-  let qo = base + qi * DH4;
-  // @unroll let q{d} = textureLoad(qt, at(qo + {d}u)) * p.scale;
-  var s: array<f32, TMAX>;
-  var m = -3.0e38;
+  // Rows past T compute a valid row (clamped) and skip the store.
+  // @unroll(r) let i{r} = min(row0 + {r}u, p.t - 1u);
+  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(base + i{r} * DH4 + {d}u)) * p.scale;
+  // @unroll(r) var s{r}: array<f32, TMAX>;
+  // @unroll(r) var m{r} = -3.0e38;
   for (var j = 0u; j < jend; j++) {
     let kb = base + j * DH4;
-    var acc = vec4f(0.0);
-    // @unroll acc += q{d} * textureLoad(kt, at(kb + {d}u));
-    let sc = (acc.x + acc.y) + (acc.z + acc.w);
-    s[j] = sc;
-    if (key_ok(b, qi, j)) { m = max(m, sc); }
+    // @unroll(d) let k{d} = textureLoad(kt, at(kb + {d}u));
+    // @unroll(r) var a{r} = vec4f(0.0);
+    // @unroll(rd) a{r} += q{r}_{d} * k{d};
+    // @unroll(r) let sc{r} = (a{r}.x + a{r}.y) + (a{r}.z + a{r}.w);
+    // @unroll(r) s{r}[j] = sc{r};
+    // @unroll(r) m{r} = select(m{r}, max(m{r}, sc{r}), key_ok(b, i{r}, j));
   }
-  // @unroll var o{d} = vec4f(0.0);
-  var l = 0.0;
+  // @unroll(rd) var o{r}_{d} = vec4f(0.0);
+  // @unroll(r) var l{r} = 0.0;
   for (var j = 0u; j < jend; j++) {
-    let e = select(0.0, exp(s[j] - m), key_ok(b, qi, j));
-    l += e;
     let vb = base + j * DH4;
-    // @unroll o{d} += e * textureLoad(vt, at(vb + {d}u));
+    // @unroll(d) let v{d} = textureLoad(vt, at(vb + {d}u));
+    // @unroll(r) let e{r} = select(0.0, exp(s{r}[j] - m{r}), key_ok(b, i{r}, j));
+    // @unroll(r) l{r} += e{r};
+    // @unroll(rd) o{r}_{d} += e{r} * v{d};
   }
-  if (i < p.t) {
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    let oo = base + i * DH4;
-    // @unroll out[oo + {d}u] = o{d} * inv;
-    lse[p.lse_off + bh * p.t + i] = select(0.0, m + log(l), l > 0.0);
-  }
+  // @unroll(r) let inv{r} = select(0.0, 1.0 / l{r}, l{r} > 0.0);
+  // @unroll(rd) if (row0 + {r}u < p.t) { out[base + (row0 + {r}u) * DH4 + {d}u] = o{r}_{d} * inv{r}; }
+  // @unroll(r) if (row0 + {r}u < p.t) { lse[p.lse_off + bh * p.t + row0 + {r}u] = select(0.0, m{r} + log(l{r}), l{r} > 0.0); }
 }

@@ -43,24 +43,44 @@ export interface AttentionOptions extends MaskOptions {
 export const MASKED_SCORE = -1e9;
 
 const WG = 32;
+/** Query rows per invocation of the forward (each K, V texel load serves that many rows). */
+const FWD_ROWS = 4;
+/** Rows per invocation of the dQ and dK/dV kernels. */
+const BWD_ROWS = 4;
 
 const kernels = new Map<string, string>();
 
 /**
- * A kernel template with DH4 (and other placeholders) filled and every `// @unroll <line>`
- * repeated for d = 0 … dh4 − 1 with {d} substituted (cached).
+ * A kernel template with DH4, R (rows per invocation) and other placeholders filled, and
+ * every `// @unroll(x) <line>` repeated over d = 0 … dh4 − 1 (x = d, or no "(x)"),
+ * r = 0 … rows − 1 (x = r) or both (x = rd), with {d} and {r} substituted (cached).
  */
-function kernel(template: string, dh4: number, values: Record<string, string> = {}): string {
-  const key = `${template.length}:${template.slice(0, 120)}:${dh4}:${JSON.stringify(values)}`;
+function kernel(
+  template: string,
+  dh4: number,
+  rows = 1,
+  values: Record<string, string> = {},
+): string {
+  const key = `${template.slice(0, 160)}:${template.length}:${dh4}:${rows}:${
+    JSON.stringify(values)
+  }`;
   let code = kernels.get(key);
   if (!code) {
     const unrolled = template.replace(
-      /^(\s*)\/\/ @unroll (.*)$/gm,
-      (_, indent: string, line: string) =>
-        Array.from({ length: dh4 }, (_, d) => indent + line.replaceAll("{d}", String(d)))
-          .join("\n"),
+      /^(\s*)\/\/ @unroll(?:\((r|d|rd)\))? (.*)$/gm,
+      (_, indent: string, over: string | undefined, line: string) => {
+        const out: string[] = [];
+        const rs = over === "r" || over === "rd" ? rows : 1;
+        const ds = over === "r" ? 1 : dh4;
+        for (let r = 0; r < rs; r++) {
+          for (let d = 0; d < ds; d++) {
+            out.push(indent + line.replaceAll("{r}", String(r)).replaceAll("{d}", String(d)));
+          }
+        }
+        return out.join("\n");
+      },
     );
-    code = specialise(unrolled, { DH4: String(dh4), ...values });
+    code = specialise(unrolled, { DH4: String(dh4), R: String(rows), ...values });
     kernels.set(key, code);
   }
   return code;
@@ -231,7 +251,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const [qt, kt, vt] = [q, k, v].map((x) => flatTexture(x, shift));
   perHead(
     "attention_fwd",
-    kernel(fwdWgsl, dh4, { TMAX: tmax }),
+    kernel(fwdWgsl, dh4, FWD_ROWS, { TMAX: tmax }),
     bh,
     t,
     (bh0) => packParams([t, h, pad.mode, causal, bh0, rows * dh, shift], [scale]),
@@ -259,7 +279,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     let dq: Tensor | null = null;
     if (q.requiresGrad) {
       dq = Tensor.empty(q.shape);
-      perHead("attention_bwd_dq", kernel(dqWgsl, dh4), bh, t, params, [
+      perHead("attention_bwd_dq", kernel(dqWgsl, dh4, BWD_ROWS), bh, t, params, [
         qv,
         kv,
         vv,
@@ -274,7 +294,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     if (k.requiresGrad || v.requiresGrad) {
       dk = Tensor.empty(k.shape);
       dv = Tensor.empty(v.shape);
-      perHead("attention_bwd_dkv", kernel(dkvWgsl, dh4), bh, t, params, [
+      perHead("attention_bwd_dkv", kernel(dkvWgsl, dh4, BWD_ROWS), bh, t, params, [
         qv,
         kv,
         vv,
