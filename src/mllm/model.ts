@@ -19,6 +19,7 @@
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Rng } from "../tensor/random.ts";
 import { ShapeError } from "../tensor/errors.ts";
+import { concat } from "../tensor/ops/shape_ops.ts";
 import { Module } from "../nn/module.ts";
 import { MLP } from "../nn/layers.ts";
 import { mixSeed } from "../nn/dropout.ts";
@@ -82,20 +83,31 @@ export class MLLM extends Module {
     return this.projector.forward(this.vit.features(images, this.visionLayer, { seed }));
   }
 
-  /** Logits [B, T, V] at the text positions, with `visual` [B, P, D_lm] as the prefix. */
+  /**
+   * Logits [R, T, V] at the text positions, with `visual` [B, P, D_lm] as the prefix. R may
+   * be a multiple k·B of B: row r then uses the visual tokens of image r mod B (the layout
+   * of `preferenceBatch`, whose chosen and rejected rows share an image), so the ViT runs
+   * once per image and its gradient sums over the k uses.
+   */
   logitsFrom(visual: Tensor, ids: Tensor, call: MLLMCall = {}): Tensor {
     if (visual.rank !== 3 || visual.shape[1] !== this.visualCount) {
       throw new ShapeError("MLLM", `visual tokens must be [B, ${this.visualCount}, D]`, [
         ...visual.shape,
       ]);
     }
+    const [b, r] = [visual.shape[0], ids.shape[0]];
+    if (ids.rank !== 2 || r % b !== 0) {
+      throw new ShapeError("MLLM", `ids must be [k·${b}, T] for ${b} images`, [...ids.shape]);
+    }
+    const prefix = r === b ? visual : concat(new Array<Tensor>(r / b).fill(visual), 0);
     const seed = call.seed === undefined ? undefined : mixSeed(call.seed, LM_SEED_SITE);
-    return this.lm.forward(ids, { prefix: visual, seed });
+    return this.lm.forward(ids, { prefix, seed });
   }
 
   /**
-   * images f32 [B, H, W, C], ids i32 [B, T] (right-padded; see chat.ts) → logits [B, T, V]
-   * at the text positions; logits[:, t] predicts the token after ids[:, t].
+   * images f32 [B, H, W, C], ids i32 [R, T] (right-padded; see chat.ts; R = B, or k·B with
+   * row r on image r mod B) → logits [R, T, V] at the text positions; logits[:, t] predicts
+   * the token after ids[:, t].
    */
   forward(images: Tensor, ids: Tensor, call: MLLMCall = {}): Tensor {
     return this.logitsFrom(this.visualTokens(images, call), ids, call);

@@ -16,7 +16,8 @@ import { keep, tidy } from "../../src/tensor/scope.ts";
 import { backward } from "../../src/tensor/autograd.ts";
 import { flush, sync } from "../../src/gpu/batch.ts";
 import { memoryStats } from "../../src/gpu/pool.ts";
-import { gpuReady, Rng } from "../helpers.ts";
+import { assertClose, gpuReady, Rng } from "../helpers.ts";
+import { concat } from "../../src/tensor/ops/shape_ops.ts";
 import { readLosses } from "../nn/tiny_models.ts";
 import { sequenceLogProbs } from "../../src/tensor/ops/loss.ts";
 import { lmLoss } from "../../src/nn/causal_lm.ts";
@@ -120,6 +121,26 @@ Deno.test("chat labels and response mask: summed response log-probs = −count �
       `row ${r}: ${seq[r]} vs ${-count * rows[r]}`,
     );
   }
+  m.dispose();
+});
+
+Deno.test("preference rows (k·B ids for B images) reuse each image's visual tokens", async () => {
+  const m = tinyMLLM(9);
+  const data = fixedBatch(2, 10);
+  const ids2 = await tidy(() => concat([data.ids, data.ids], 0).read());
+  const [shared, repeated] = await tidy(async () => {
+    const ids = tensor(ids2 as Int32Array, [4, data.ids.shape[1]], "i32");
+    return [
+      await m.forward(data.img, ids).data(),
+      await m.forward(concat([data.img, data.img], 0), ids).data(),
+    ];
+  });
+  assertClose(shared, repeated, { atol: 1e-6, rtol: 1e-5 }, "shared vs repeated images");
+  assert.throws(
+    () => tidy(() => m.forward(data.img, tensor(new Int32Array(3 * 4), [3, 4], "i32"))),
+    /k·2/,
+  );
+  data.free();
   m.dispose();
 });
 
