@@ -96,6 +96,7 @@ for (const version of VERSIONS) {
       [[5, 7], [4, 7, 9], false, false],
       [[2, 1, 5, 7], [1, 3, 9, 7], false, true],
       [[6, 17, 33], [6, 33, 20], false, false],
+      [[2, 3, 0], [0, 4], false, false], // K = 0: zeros
     ];
     for (const [as, bs, ta, tb] of cases) await checkForward(as, bs, ta, tb, version);
   });

@@ -19,6 +19,7 @@ import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { broadcastShapes, broadcastStrides } from "../shape.ts";
 import { sumToShape } from "./binary.ts";
+import { zeros } from "./create.ts";
 
 /** Kernel versions, in rising sophistication (see kernels/matmul_N.wgsl). */
 export type MatmulVersion = 1 | 2 | 3 | 4;
@@ -166,6 +167,7 @@ export function matmulNoGrad(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Te
     }
   }
   let plan = planMatmul(a.shape, b.shape, transA, transB);
+  if (plan.k === 0) return zeros(plan.outShape); // an empty sum
   const out = Tensor.empty(plan.outShape);
   if (plan.count === 0 || plan.m === 0 || plan.n === 0) return out;
   let aa = a;
