@@ -208,7 +208,7 @@ export function l0Stage(cfg: L0Config, world: World): StageDef<L0Metrics> {
             for (let k = 0; k < t; k++) if (train.targets[r * t + k] !== -100) tokens++;
           }
         }
-        const ppl = await lmPerplexity(model, heldOut);
+        const ppl = await lmPerplexity(model, heldOut, 128);
         const unigram = unigramPerplexity(train.targets, heldOut.targets, corpus.vocab);
         await saveCheckpoint(ctx.checkpointDir, { model, meta: { stage: name, config: cfg } });
         return {

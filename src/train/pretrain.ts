@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { loadOrGenerateWorld, type World } from "../world/world.ts";
 import type { PretrainProtocol } from "../protocol/presets.ts";
 import { l0Config, l0Stage } from "./l0.ts";
-import { runStage, type StageDef, type StageOutput } from "./stage.ts";
+import { type RunOptions, runStage, type StageDef, type StageOutput } from "./stage.ts";
+import { sync } from "../gpu/batch.ts";
+import { trimPool } from "../gpu/pool.ts";
 
 /** The quality check of a stage: a metric and the chance level it must beat. */
 export interface StageQuality {
@@ -122,6 +124,17 @@ export function l0Stages(p: PretrainProtocol, world: World): StageDef[] {
   });
 }
 
+/**
+ * Runs one stage, then returns the pooled GPU memory it left (the pool recycles by exact
+ * size, so the next stage's shapes would not reuse it).
+ */
+async function runAndTrim(def: StageDef, run: RunOptions): Promise<StageOutput> {
+  const out = await runStage(def, run);
+  await sync();
+  trimPool();
+  return out;
+}
+
 /** Runs (or loads) every pretraining stage of a protocol. */
 export async function pretrain(
   p: PretrainProtocol,
@@ -138,13 +151,18 @@ export async function pretrain(
       },
     },
   );
-  const run = { out: opts.out, force: opts.force, log, stopAfterSteps: opts.stopAfterSteps };
+  const run: RunOptions = {
+    out: opts.out,
+    force: opts.force,
+    log,
+    stopAfterSteps: opts.stopAfterSteps,
+  };
   const e0: StageOutput[] = [];
   const e0Module = await loadE0();
   const e0Pending = typeof e0Module === "string" ? e0Module : null;
   if (typeof e0Module === "string") log(`E0 pending: ${e0Module}; running L0 only`);
-  else for (const def of e0Module.e0Stages(p, world)) e0.push(await runStage(def, run));
+  else for (const def of e0Module.e0Stages(p, world)) e0.push(await runAndTrim(def, run));
   const l0: StageOutput[] = [];
-  for (const def of l0Stages(p, world)) l0.push(await runStage(def, run));
+  for (const def of l0Stages(p, world)) l0.push(await runAndTrim(def, run));
   return { world, e0, l0, summary: [...e0, ...l0].map(summarise), e0Pending };
 }
