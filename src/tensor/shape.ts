@@ -49,3 +49,43 @@ export function vec8(values: readonly number[]): number[] {
   values.forEach((v, i) => (out[i] = v));
   return out;
 }
+
+/** A broadcast with its dims merged: output extents and each operand's strides. */
+export interface MergedBroadcast {
+  dims: number[];
+  aStrides: number[];
+  bStrides: number[];
+}
+
+/**
+ * Drops size-1 output dims and merges neighbours that both operands traverse contiguously
+ * (or both broadcast), so e.g. [B,T,D] + [D] becomes [B·T, D] with b strides [0, 1].
+ */
+export function mergeBroadcast(
+  shape: readonly number[],
+  aStrides: readonly number[],
+  bStrides: readonly number[],
+): MergedBroadcast {
+  const dims: number[] = [];
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let k = 0; k < shape.length; k++) {
+    if (shape[k] === 1) continue;
+    const n = dims.length - 1;
+    // The previous (outer) dim merges with this one when stepping it equals stepping
+    // through all of this one, for both operands.
+    if (
+      n >= 0 && sa[n] === aStrides[k] * shape[k] && sb[n] === bStrides[k] * shape[k]
+    ) {
+      dims[n] *= shape[k];
+      sa[n] = aStrides[k];
+      sb[n] = bStrides[k];
+    } else {
+      dims.push(shape[k]);
+      sa.push(aStrides[k]);
+      sb.push(bStrides[k]);
+    }
+  }
+  if (dims.length === 0) return { dims: [1], aStrides: [0], bStrides: [0] };
+  return { dims, aStrides: sa, bStrides: sb };
+}
