@@ -9,6 +9,7 @@ arrives; after each cell's idle it keeps reading until the kernel has been quiet
 --quiet seconds, and after the last cell for --final-quiet seconds.
 
 Usage: run_notebook.py IN.ipynb OUT.ipynb [--kernel deno] [--cwd DIR] [--timeout S]
+Cells are numbered by their index in the notebook, from 0 (markdown cells included).
 Prints one JSON line: {"notebook", "cells", "code_cells", "code_cells_with_outputs",
 "outputs", "late_outputs" (outputs that came after their cell's idle: the ones nbclient
 would have lost), "seconds", "error"}. Exits 1 on a cell error (naming the cell), 2 on bad usage
@@ -145,11 +146,13 @@ def main():
         except RuntimeError as exc:
             print(f"error: kernel '{args.kernel}' not ready after {args.startup_timeout}s: {exc}", file=sys.stderr)
             return 2
+        for cell in nb.cells:  # no stale outputs, even in cells a failure leaves unrun
+            if cell.cell_type == "code":
+                cell.outputs = []
+                cell.execution_count = None
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            cell.outputs = []
-            cell.execution_count = None
             msg_id = client.execute(cell.source, store_history=True, allow_stdin=False)
             cells[msg_id] = cell
             deadline = time.monotonic() + args.timeout
@@ -184,6 +187,11 @@ def main():
             if cell.execution_count is None:
                 cell.execution_count = content.get("execution_count")
         drain(client, recorder, lambda: True, args.final_quiet, time.monotonic() + 60)
+        # An error output that arrived after its cell's quiet period still fails the run.
+        late_error = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)), None)
+        if error is None and late_error is not None:
+            e = next(o for o in nb.cells[late_error].outputs if o.get("output_type") == "error")
+            error = f"cell {late_error} ({first_line(nb.cells[late_error].source)}) raised {e.get('ename')}: {e.get('evalue')}"
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=False)

@@ -132,14 +132,15 @@ function scriptJson(value: unknown): string {
 }
 
 async function figureHtml(fig: Figure, id: string, caption?: string): Promise<string> {
-  const { width } = toPlotly(fig).layout as { width: number };
+  const plotly = toPlotly(fig);
+  const { width } = plotly.layout as { width: number };
   const png = await figurePng(fig);
   return `<figure class="chart" style="max-width:${width}px">` +
     `<div class="plot" id="${id}" data-figure="${id}-json">` +
     `<img class="fallback" src="${pngDataUrl(png)}" alt="${
       escapeHtml(fig.title)
     }" width="${width}"></div>` +
-    `<script type="application/json" id="${id}-json">${scriptJson(toPlotly(fig))}</script>` +
+    `<script type="application/json" id="${id}-json">${scriptJson(plotly)}</script>` +
     (caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : "") + `</figure>`;
 }
 
