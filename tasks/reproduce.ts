@@ -120,6 +120,15 @@ try {
   Deno.exit(1);
 }
 const seconds = (performance.now() - started) / 1000;
+const unknownForced = force.filter((f) =>
+  f !== "all" && !result.summary.some((r) => r.stage === f)
+);
+if (unknownForced.length > 0) {
+  console.error(
+    `warning: --force named ${unknownForced.join(", ")}, which is not a stage here ` +
+      `(stages: ${result.summary.map((r) => r.stage).join(", ")})`,
+  );
+}
 
 console.log(`\npretraining, preset ${preset} (${gpu.adapterName}), ${seconds.toFixed(1)} s`);
 console.log(table(result.summary));
