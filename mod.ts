@@ -1,7 +1,9 @@
 /**
  * pivotlab: a WebGPU lab that re-enacts "RL makes MLLMs see better than SFT" (PIVOT).
- * The public API: the GPU context, tensors and their ops, autograd, layers, the optimizer
- * and checkpoints, and the generated world.
+ *
+ * The engine (GPU context, tensors, ops, autograd, layers, optimizer, checkpoints) is
+ * exported flat; the generated world, the MLLM, training stages and the report are
+ * exported as namespaces (`world`, `mllm`, `train`, `report`).
  * @module
  */
 
@@ -9,17 +11,11 @@ export { getGpu, type Gpu, initGpuOrExit, NoAdapterError } from "./src/gpu/devic
 export { flush, sync } from "./src/gpu/batch.ts";
 export { flopCount, measureFlops } from "./src/gpu/flops.ts";
 export { memoryStats, trimPool } from "./src/gpu/pool.ts";
-export {
-  type DType,
-  isGradEnabled,
-  noGrad,
-  parameter,
-  Tensor,
-  tensor,
-} from "./src/tensor/tensor.ts";
-export { keep, tidy } from "./src/tensor/scope.ts";
-export { backward, zeroGrad } from "./src/tensor/autograd.ts";
-export { ShapeError } from "./src/tensor/errors.ts";
-export { Rng } from "./src/tensor/random.ts";
-export { full, ones, zeros } from "./src/tensor/ops/create.ts";
-export { add, div, mul, sub, sumToShape } from "./src/tensor/ops/binary.ts";
+export * from "./src/tensor/mod.ts";
+export * from "./src/nn/mod.ts";
+/** The generated world: scenes, masks, tokenizer, questions, preference pairs, splits. */
+export * as world from "./src/world/mod.ts";
+/** The multimodal model: ViT + projector + causal LM, chat format, generation. */
+export * as mllm from "./src/mllm/mod.ts";
+/** Figures, PNG fallbacks, the HTML report and notebook display helpers. */
+export * as report from "./src/report/mod.ts";
