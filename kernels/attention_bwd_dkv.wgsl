@@ -3,9 +3,14 @@
 // load serves R keys): dV_j = Σ_i P_ij dO_i, dK_j = scale · Σ_i dS_ij q_i, in increasing i.
 // A masked key (padding) gets zero gradients; with a causal mask only rows i ≥ j count.
 // `// @unroll(x)` lines are repeated over d and/or r (see attention_fwd.wgsl).
+// Layout parameters as in attention_fwd.wgsl (dQ/dK/dV go where Q/K/V are, dO and the
+// stats are in stat order).
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,
-  bh0: u32, pad0: u32, w_shift: u32, scale: f32,
+  bh0: u32, pad0: u32, w_shift: u32, x_b: u32,
+  x_h: u32, x_i: u32, q_off: u32, k_off: u32,
+  v_off: u32, st_b: u32, st_h: u32, st_i: u32,
+  scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var qt: texture_storage_2d<rgba32float, read>;
@@ -36,21 +41,24 @@ fn key_valid(b: u32, j: u32) -> bool {
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
+  let h = bh - b * p.heads;
   let row0 = wid.x * WG + lid.x * R;
-  let base = bh * p.t * DH4;
+  let xb = b * p.x_b + h * p.x_h;
+  let sb = b * p.st_b + h * p.st_h;
   // @unroll(r) let j{r} = min(row0 + {r}u, p.t - 1u);
   // @unroll(r) let kv{r} = key_valid(b, j{r});
-  // @unroll(rd) let k{r}_{d} = textureLoad(kt, at(base + j{r} * DH4 + {d}u)) * p.scale;
-  // @unroll(rd) let v{r}_{d} = textureLoad(vt, at(base + j{r} * DH4 + {d}u));
+  // @unroll(rd) let k{r}_{d} = textureLoad(kt, at(xb + p.k_off + j{r} * p.x_i + {d}u)) * p.scale;
+  // @unroll(rd) let v{r}_{d} = textureLoad(vt, at(xb + p.v_off + j{r} * p.x_i + {d}u));
   // @unroll(rd) var gk{r}_{d} = vec4f(0.0);
   // @unroll(rd) var gv{r}_{d} = vec4f(0.0);
   // With a causal mask, rows before this block's first key see none of its keys.
   let i0 = select(0u, wid.x * WG, p.causal == 1u);
   for (var i = i0; i < p.t; i++) {
-    let qb = base + i * DH4;
+    let qb = xb + p.q_off + i * p.x_i;
+    let si = sb + i * p.st_i;
     // @unroll(d) let q{d} = textureLoad(qt, at(qb + {d}u));
-    // @unroll(d) let g{d} = textureLoad(gt, at(qb + {d}u));
-    let st = textureLoad(st_t, at(bh * p.t + i)).xy;
+    // @unroll(d) let g{d} = textureLoad(gt, at(si * DH4 + {d}u));
+    let st = textureLoad(st_t, at(si)).xy;
     // @unroll(r) var sv{r} = vec4f(0.0);
     // @unroll(r) var dpv{r} = vec4f(0.0);
     // @unroll(rd) sv{r} += k{r}_{d} * q{d};
@@ -61,6 +69,6 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     // @unroll(rd) gv{r}_{d} += pr{r} * g{d};
     // @unroll(rd) gk{r}_{d} += ds{r} * q{d};
   }
-  // @unroll(rd) if (row0 + {r}u < p.t) { dk[base + (row0 + {r}u) * DH4 + {d}u] = gk{r}_{d} * p.scale; }
-  // @unroll(rd) if (row0 + {r}u < p.t) { dv[base + (row0 + {r}u) * DH4 + {d}u] = gv{r}_{d}; }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dk[xb + p.k_off + (row0 + {r}u) * p.x_i + {d}u] = gk{r}_{d} * p.scale; }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dv[xb + p.v_off + (row0 + {r}u) * p.x_i + {d}u] = gv{r}_{d}; }
 }

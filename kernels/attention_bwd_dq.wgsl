@@ -2,9 +2,14 @@
 // forward, so each K, V texel load serves R rows): P_ij = exp(s_ij − lse_i) recomputed,
 // dS_ij = P_ij (dO_i·v_j − D_i), dQ_i = scale · Σ_j dS_ij k_j in increasing j.
 // `// @unroll(x)` lines are repeated over d and/or r (see attention_fwd.wgsl).
+// Layout parameters as in attention_fwd.wgsl (dQ/dK/dV go where Q/K/V are, dO and the
+// stats are in stat order).
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,
-  bh0: u32, pad0: u32, w_shift: u32, scale: f32,
+  bh0: u32, pad0: u32, w_shift: u32, x_b: u32,
+  x_h: u32, x_i: u32, q_off: u32, k_off: u32,
+  v_off: u32, st_b: u32, st_h: u32, st_i: u32,
+  scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var qt: texture_storage_2d<rgba32float, read>;
@@ -41,18 +46,22 @@ fn key_ok(b: u32, i: u32, j: u32) -> bool {
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
+  let h = bh - b * p.heads;
   let row0 = wid.x * WG + lid.x * R;
-  let base = bh * p.t * DH4;
+  let xb = b * p.x_b + h * p.x_h;
+  let sb = b * p.st_b + h * p.st_h;
   let jend = key_end(b, wid.x);
   // @unroll(r) let i{r} = min(row0 + {r}u, p.t - 1u);
-  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(base + i{r} * DH4 + {d}u)) * p.scale;
-  // @unroll(rd) let g{r}_{d} = textureLoad(gt, at(base + i{r} * DH4 + {d}u));
-  // @unroll(r) let st{r} = stats[bh * p.t + i{r}];
+  // @unroll(r) let si{r} = sb + i{r} * p.st_i;
+  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(xb + p.q_off + i{r} * p.x_i + {d}u)) * p.scale;
+  // @unroll(rd) let g{r}_{d} = textureLoad(gt, at(si{r} * DH4 + {d}u));
+  // @unroll(r) let st{r} = stats[si{r}];
   // @unroll(rd) var a{r}_{d} = vec4f(0.0);
   for (var j = 0u; j < jend; j++) {
-    let kb = base + j * DH4;
+    let kb = xb + p.k_off + j * p.x_i;
+    let vb = xb + p.v_off + j * p.x_i;
     // @unroll(d) let k{d} = textureLoad(kt, at(kb + {d}u));
-    // @unroll(d) let v{d} = textureLoad(vt, at(kb + {d}u));
+    // @unroll(d) let v{d} = textureLoad(vt, at(vb + {d}u));
     // @unroll(r) var sv{r} = vec4f(0.0);
     // @unroll(r) var dv{r} = vec4f(0.0);
     // @unroll(rd) sv{r} += q{r}_{d} * k{d};
@@ -61,5 +70,5 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
     // @unroll(r) let ds{r} = pr{r} * ((dv{r}.x + dv{r}.y) + (dv{r}.z + dv{r}.w) - st{r}.y);
     // @unroll(rd) a{r}_{d} += ds{r} * k{d};
   }
-  // @unroll(rd) if (row0 + {r}u < p.t) { dq[base + (row0 + {r}u) * DH4 + {d}u] = a{r}_{d} * p.scale; }
+  // @unroll(rd) if (row0 + {r}u < p.t) { dq[xb + p.q_off + (row0 + {r}u) * p.x_i + {d}u] = a{r}_{d} * p.scale; }
 }

@@ -1,4 +1,4 @@
-// Fused multi-head attention forward on [B, H, T, Dh] (Dh a multiple of 4): each invocation
+// Fused multi-head attention forward (Dh a multiple of 4) over any row layout (below): each invocation
 // owns R consecutive query rows, a workgroup a block of WG rows of one batch·head, so every
 // K and V texel loaded serves R rows (loads dominate on llvmpipe). The scores of a row stay
 // in private memory: pass 1 computes them, pass 2 exponentiates and accumulates V. Masked
@@ -7,9 +7,17 @@
 // Lines `// @unroll(x) …` are repeated by src/tensor/ops/attention.ts over d = 0 … Dh/4 − 1
 // (x = d), r = 0 … R − 1 (x = r) or both (x = rd), substituting {d} and {r}: rows and
 // head dims then live in registers, where private arrays indexed in a loop stay in memory.
+// Layout, in texels (4 floats): row i of head h of batch entry b of Q starts at texel
+// q_off + b·x_b + h·x_h + i·x_i (K, V likewise with k_off, v_off): [B, H, T, Dh] tensors
+// (offsets 0) or one packed qkv [B, T, 3, H, Dh]. Per-row values (O, dO, the row stats)
+// are in "stat" order, row index st = b·st_b + h·st_h + i·st_i, O's row at texel st·DH4:
+// [B, H, T, Dh] or [B, T, H, Dh].
 struct Params {
   t: u32, heads: u32, pad_mode: u32, causal: u32,  // pad_mode: 0 none, 1 lengths, 2 0/1 mask
-  bh0: u32, lse_off: u32, w_shift: u32, scale: f32,
+  bh0: u32, lse_off: u32, w_shift: u32, x_b: u32,
+  x_h: u32, x_i: u32, q_off: u32, k_off: u32,
+  v_off: u32, st_b: u32, st_h: u32, st_i: u32,
+  scale: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var qt: texture_storage_2d<rgba32float, read>;
@@ -48,16 +56,18 @@ fn key_ok(b: u32, i: u32, j: u32) -> bool {
 fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let bh = wid.y + p.bh0;
   let b = bh / p.heads;
+  let h = bh - b * p.heads;
   let row0 = wid.x * WG + lid.x * R;
-  let base = bh * p.t * DH4;
+  let xb = b * p.x_b + h * p.x_h;
+  let sb = b * p.st_b + h * p.st_h;
   let jend = key_end(b, wid.x);
   // Rows past T compute a valid row (clamped) and skip the store.
   // @unroll(r) let i{r} = min(row0 + {r}u, p.t - 1u);
-  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(base + i{r} * DH4 + {d}u)) * p.scale;
+  // @unroll(rd) let q{r}_{d} = textureLoad(qt, at(xb + p.q_off + i{r} * p.x_i + {d}u)) * p.scale;
   // @unroll(r) var s{r}: array<f32, TMAX>;
   // @unroll(r) var m{r} = -3.0e38;
   for (var j = 0u; j < jend; j++) {
-    let kb = base + j * DH4;
+    let kb = xb + p.k_off + j * p.x_i;
     // @unroll(d) let k{d} = textureLoad(kt, at(kb + {d}u));
     // @unroll(r) var a{r} = vec4f(0.0);
     // @unroll(rd) a{r} += q{r}_{d} * k{d};
@@ -68,13 +78,14 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   // @unroll(rd) var o{r}_{d} = vec4f(0.0);
   // @unroll(r) var l{r} = 0.0;
   for (var j = 0u; j < jend; j++) {
-    let vb = base + j * DH4;
+    let vb = xb + p.v_off + j * p.x_i;
     // @unroll(d) let v{d} = textureLoad(vt, at(vb + {d}u));
     // @unroll(r) let e{r} = select(0.0, exp(s{r}[j] - m{r}), key_ok(b, i{r}, j));
     // @unroll(r) l{r} += e{r};
     // @unroll(rd) o{r}_{d} += e{r} * v{d};
   }
   // @unroll(r) let inv{r} = select(0.0, 1.0 / l{r}, l{r} > 0.0);
-  // @unroll(rd) if (row0 + {r}u < p.t) { out[base + (row0 + {r}u) * DH4 + {d}u] = o{r}_{d} * inv{r}; }
-  // @unroll(r) if (row0 + {r}u < p.t) { lse[p.lse_off + bh * p.t + row0 + {r}u] = select(0.0, m{r} + log(l{r}), l{r} > 0.0); }
+  // @unroll(r) let st{r} = sb + (row0 + {r}u) * p.st_i;
+  // @unroll(rd) if (row0 + {r}u < p.t) { out[st{r} * DH4 + {d}u] = o{r}_{d} * inv{r}; }
+  // @unroll(r) if (row0 + {r}u < p.t) { lse[p.lse_off + st{r}] = select(0.0, m{r} + log(l{r}), l{r} > 0.0); }
 }

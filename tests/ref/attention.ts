@@ -75,3 +75,46 @@ export function maskScoresRef(
       return keyVisible(masks, tk, bi, i, j) ? val : fill;
     });
 }
+
+/**
+ * `attentionPacked` in float64: qkv [B, T, 3, H, Dh] → [B, T, H, Dh], through
+ * `attentionRef` on the unpacked [B, H, T, Dh] q, k, v.
+ */
+export function attentionPackedRef(
+  b: number,
+  t: number,
+  h: number,
+  dh: number,
+  masks: RefMasks,
+  scale?: number,
+): (inputs: Float64Array[]) => Float64Array {
+  const inner = attentionRef([b, h, t, dh], masks, scale);
+  const n = b * h * t * dh;
+  return ([qkv]) => {
+    const parts = [0, 1, 2].map(() => new Float64Array(n));
+    const out = new Float64Array(n);
+    for (let bi = 0; bi < b; bi++) {
+      for (let ti = 0; ti < t; ti++) {
+        for (let s = 0; s < 3; s++) {
+          for (let hi = 0; hi < h; hi++) {
+            for (let d = 0; d < dh; d++) {
+              parts[s][((bi * h + hi) * t + ti) * dh + d] =
+                qkv[(((bi * t + ti) * 3 + s) * h + hi) * dh + d];
+            }
+          }
+        }
+      }
+    }
+    const o = inner(parts);
+    for (let bi = 0; bi < b; bi++) {
+      for (let hi = 0; hi < h; hi++) {
+        for (let ti = 0; ti < t; ti++) {
+          for (let d = 0; d < dh; d++) {
+            out[((bi * t + ti) * h + hi) * dh + d] = o[((bi * h + hi) * t + ti) * dh + d];
+          }
+        }
+      }
+    }
+    return out;
+  };
+}

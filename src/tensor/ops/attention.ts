@@ -1,7 +1,9 @@
 /**
- * Multi-head attention on [B, H, T, Dh] tensors, fused: one forward kernel (scores, masks,
- * softmax and the weighted sum of V, one invocation per query row) and three backward
- * kernels (row stats, dQ, dK/dV). Also the masks on their own: `causalMask` and
+ * Multi-head attention, fused: one forward kernel (scores, masks, softmax and the weighted
+ * sum of V, R query rows per invocation) and three backward kernels (row stats, dQ, dK/dV),
+ * on [B, H, T, Dh] tensors (`attention`) or straight on a fused projection's packed
+ * [B, T, 3·D] output (`attentionPacked`, writing [B, T, D]); the kernels take the layout
+ * as parameters. Also the masks on their own: `causalMask` and
  * `maskScores` for composed attention over explicit score tensors.
  * @module
  */
@@ -14,6 +16,7 @@ import maskWgsl from "../../../kernels/mask_scores.wgsl" with { type: "text" };
 import { dispatch, grid1d, packParams, specialise } from "../../gpu/kernel.ts";
 import { acquireTexture, releaseTexture } from "../../gpu/pool.ts";
 import { currentEncoder } from "../../gpu/batch.ts";
+import { gpu } from "../../gpu/device.ts";
 import { Tensor, tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
@@ -90,7 +93,23 @@ const MAX_Y = 65535;
 interface Padding {
   mode: 0 | 1 | 2;
   buffer: GPUBuffer;
-  dummy: Tensor | null;
+}
+
+let noPaddingBuffer: { device: GPUDevice; buffer: GPUBuffer } | null = null;
+
+/**
+ * The placeholder bound as `pad` when there is no key padding (never read: mode 0). One
+ * zeroed buffer per device, made once outside the pool instead of an upload per call.
+ */
+function noPadding(): GPUBuffer {
+  const { device } = gpu();
+  if (noPaddingBuffer?.device !== device) {
+    noPaddingBuffer = {
+      device,
+      buffer: device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }),
+    };
+  }
+  return noPaddingBuffer.buffer;
 }
 
 function padding(
@@ -100,15 +119,12 @@ function padding(
   t: number,
   shape: number[],
 ): Padding {
-  if (!kp) {
-    const dummy = tensor(new Int32Array(4), [4], "i32");
-    return { mode: 0, buffer: dummy.buffer, dummy };
-  }
+  if (!kp) return { mode: 0, buffer: noPadding() };
   if (kp.dtype === "i32" && sameShape(kp.shape, [b])) {
-    return { mode: 1, buffer: kp.buffer, dummy: null };
+    return { mode: 1, buffer: kp.buffer };
   }
   if (kp.dtype === "f32" && sameShape(kp.shape, [b, t])) {
-    return { mode: 2, buffer: kp.buffer, dummy: null };
+    return { mode: 2, buffer: kp.buffer };
   }
   throw new ShapeError(
     op,
@@ -146,7 +162,6 @@ function maskScoresNoGrad(scores: Tensor, opts: MaskOptions, fill: number): Tens
     bindings: [scores.buffer, pad.buffer, out.buffer],
     workgroups: grid1d(scores.size),
   });
-  pad.dummy?.dispose();
   return out;
 }
 
@@ -229,40 +244,86 @@ function perHead(
 }
 
 /**
- * Multi-head scaled dot-product attention: softmax(scale·Q·Kᵀ + masks)·V on [B, H, T, Dh]
- * (Dh a multiple of 4), returning [B, H, T, Dh]. Differentiable in q, k and v.
+ * Where the attention kernels find their rows, in texels (4 floats): row i of head h of
+ * batch entry b of Q starts at qOff + b·xB + h·xH + i·xI (K, V likewise with kOff, vOff),
+ * in the texture(s) of the inputs and in the gradient buffer(s). The output, dO and the row
+ * statistics are in "stat" order: row index b·stB + h·stH + i·stI, O's row at that index
+ * times Dh/4.
  */
-export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  const { b, h, t, dh } = dims("attention", q, k, v);
+interface Layout {
+  xB: number;
+  xH: number;
+  xI: number;
+  qOff: number;
+  kOff: number;
+  vOff: number;
+  stB: number;
+  stH: number;
+  stI: number;
+}
+
+/** The fused attention over inputs already checked; see `attention` / `attentionPacked`. */
+function attentionCore(
+  op: string,
+  inputs: Tensor[],
+  layout: Layout,
+  d: { b: number; h: number; t: number; dh: number },
+  outShape: number[],
+  opts: AttentionOptions,
+): Tensor {
+  const { b, h, t, dh } = d;
+  const packed = inputs.length === 1;
   const scale = opts.scale ?? 1 / Math.sqrt(dh);
   const causal = opts.causal ? 1 : 0;
-  const pad = padding("attention", opts.keyPadding, b, t, [...q.shape]);
+  const pad = padding(op, opts.keyPadding, b, t, [...inputs[0].shape]);
   const bh = b * h;
   const rows = bh * t;
   // The row log-sum-exps the backward needs live in the output's own buffer, after the
   // values: they then live exactly as long as the output, whatever scopes do.
   const storage = Tensor.empty([rows * dh + rows]);
-  const out = storage.view([b, h, t, dh]);
+  const out = storage.view(outShape);
   storage.dispose();
   const dh4 = dh / 4;
   const tmax = String(Math.max(16, Math.ceil(t / 16) * 16));
   const attnFlops = 4 * rows * t * dh; // QKᵀ and P·V (causal counted in full)
-  const shift = texWidthShift(rows * dh4);
-  const [qt, kt, vt] = [q, k, v].map((x) => flatTexture(x, shift));
+  const shift = texWidthShift((packed ? 3 : 1) * rows * dh4);
+  const L = layout;
+  const params = (bh0: number, lseOff: number) =>
+    packParams([
+      t,
+      h,
+      pad.mode,
+      causal,
+      bh0,
+      lseOff,
+      shift,
+      L.xB,
+      L.xH,
+      L.xI,
+      L.qOff,
+      L.kOff,
+      L.vOff,
+      L.stB,
+      L.stH,
+      L.stI,
+    ], [scale]);
+  // Packed: one texture of the whole qkv tensor, bound as Q, K and V.
+  const texs = inputs.map((x) => flatTexture(x, shift));
+  const views = texs.map((x) => x.createView());
+  const [qv, kv, vv] = packed ? [views[0], views[0], views[0]] : views;
   perHead(
     "attention_fwd",
     kernel(fwdWgsl, dh4, FWD_ROWS, { TMAX: tmax }),
     bh,
     t,
-    (bh0) => packParams([t, h, pad.mode, causal, bh0, rows * dh, shift], [scale]),
-    [qt.createView(), kt.createView(), vt.createView(), pad.buffer, out.buffer, out.buffer],
+    (bh0) => params(bh0, rows * dh),
+    [qv, kv, vv, pad.buffer, out.buffer, out.buffer],
     attnFlops,
   );
-  for (const x of [qt, kt, vt]) releaseTexture(x);
+  for (const x of texs) releaseTexture(x);
   const keepPad = opts.keyPadding;
-  pad.dummy?.dispose();
-  return record(out, "attention", [q, k, v], (g) => {
-    const p2 = padding("attention", keepPad, b, t, [...q.shape]);
+  return record(out, op, inputs, (g) => {
+    const p2 = padding(op, keepPad, b, t, [...inputs[0].shape]);
     const stats = Tensor.empty([rows * 2]);
     const statsTex = acquireTexture(1 << shift, Math.ceil(rows / (1 << shift)));
     dispatch({
@@ -273,31 +334,47 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
       workgroups: grid1d(rows),
       flops: 2 * rows * dh,
     });
-    const texs = [q, k, v, g].map((x) => flatTexture(x, shift));
-    const [qv, kv, vv, gv] = texs.map((x) => x.createView());
-    const params = (bh0: number) => packParams([t, h, p2.mode, causal, bh0, 0, shift], [scale]);
+    const bt = [...inputs, g].map((x) => flatTexture(x, shift));
+    const bv = bt.map((x) => x.createView());
+    const gv = bv[bv.length - 1];
+    const [q2, k2, v2] = packed ? [bv[0], bv[0], bv[0]] : bv;
+    const grads: (Tensor | null)[] = inputs.map(() => null);
     let dq: Tensor | null = null;
-    if (q.requiresGrad) {
-      dq = Tensor.empty(q.shape);
-      perHead("attention_bwd_dq", kernel(dqWgsl, dh4, BWD_ROWS), bh, t, params, [
-        qv,
-        kv,
-        vv,
+    let dk: Tensor | null = null;
+    let dv: Tensor | null = null;
+    if (packed) {
+      dq =
+        dk =
+        dv =
+        grads[0] =
+          Tensor.empty(inputs[0].shape);
+    } else {
+      const [q, k, v] = inputs;
+      if (q.requiresGrad) dq = grads[0] = Tensor.empty(q.shape);
+      if (k.requiresGrad || v.requiresGrad) {
+        dk = Tensor.empty(k.shape);
+        dv = Tensor.empty(v.shape);
+        grads[1] = k.requiresGrad ? dk : null;
+        grads[2] = v.requiresGrad ? dv : null;
+      }
+    }
+    const p0 = (bh0: number) => params(bh0, 0);
+    if (dq) {
+      perHead("attention_bwd_dq", kernel(dqWgsl, dh4, BWD_ROWS), bh, t, p0, [
+        q2,
+        k2,
+        v2,
         p2.buffer,
         gv,
         stats.buffer,
         dq.buffer,
       ], 1.5 * attnFlops);
     }
-    let dk: Tensor | null = null;
-    let dv: Tensor | null = null;
-    if (k.requiresGrad || v.requiresGrad) {
-      dk = Tensor.empty(k.shape);
-      dv = Tensor.empty(v.shape);
-      perHead("attention_bwd_dkv", kernel(dkvWgsl, dh4, BWD_ROWS), bh, t, params, [
-        qv,
-        kv,
-        vv,
+    if (dk && dv) {
+      perHead("attention_bwd_dkv", kernel(dkvWgsl, dh4, BWD_ROWS), bh, t, p0, [
+        q2,
+        k2,
+        v2,
         p2.buffer,
         gv,
         statsTex.createView(),
@@ -305,9 +382,76 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
         dv.buffer,
       ], 2 * attnFlops);
     }
-    for (const x of [...texs, statsTex]) releaseTexture(x);
+    for (const x of [...bt, statsTex]) releaseTexture(x);
     stats.dispose();
-    p2.dummy?.dispose();
-    return [dq, k.requiresGrad ? dk : null, v.requiresGrad ? dv : null];
+    if (!packed) {
+      // Unused gradient buffers (k needs none but v does, …) are dropped here.
+      if (dk && !grads[1]) dk.dispose();
+      if (dv && !grads[2]) dv.dispose();
+    }
+    return grads;
   });
+}
+
+/**
+ * Multi-head scaled dot-product attention: softmax(scale·Q·Kᵀ + masks)·V on [B, H, T, Dh]
+ * (Dh a multiple of 4), returning [B, H, T, Dh]. Differentiable in q, k and v.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const d = dims("attention", q, k, v);
+  const { h, t, dh } = d;
+  const dh4 = dh / 4;
+  const layout: Layout = {
+    xB: h * t * dh4,
+    xH: t * dh4,
+    xI: dh4,
+    qOff: 0,
+    kOff: 0,
+    vOff: 0,
+    stB: h * t,
+    stH: t,
+    stI: 1,
+  };
+  return attentionCore("attention", [q, k, v], layout, d, [...q.shape], opts);
+}
+
+/**
+ * Multi-head self-attention reading q, k, v straight from the fused projection's output
+ * qkv [B, T, 3·D] (= [B, T, 3, H, Dh]: q, k, v, each heads × Dh; D = heads·Dh, Dh a
+ * multiple of 4) and writing [B, T, D] (= [B, T, H, Dh], heads merged, ready for the output
+ * projection): no permute, slice or concat. The gradient comes back packed as [B, T, 3·D].
+ * Same masks, scale and kernels as `attention`.
+ */
+export function attentionPacked(qkv: Tensor, heads: number, opts: AttentionOptions = {}): Tensor {
+  const shape = [...qkv.shape];
+  if (qkv.rank !== 3 || qkv.dtype !== "f32") {
+    throw new ShapeError("attentionPacked", "needs f32 qkv [B, T, 3·D]", shape);
+  }
+  const [b, t, d3] = shape;
+  const dim = d3 / 3;
+  const dh = dim / heads;
+  if (!Number.isInteger(heads) || heads < 1 || !Number.isInteger(dh) || dh % 4 !== 0) {
+    throw new ShapeError(
+      "attentionPacked",
+      `last dim must be 3·heads·Dh with Dh a multiple of 4 (heads ${heads})`,
+      shape,
+    );
+  }
+  if (t > ATTENTION_MAX_T) {
+    throw new ShapeError("attentionPacked", `T above ${ATTENTION_MAX_T}`, shape);
+  }
+  const dh4 = dh / 4;
+  const h = heads;
+  const layout: Layout = {
+    xB: t * 3 * h * dh4,
+    xH: dh4,
+    xI: 3 * h * dh4,
+    qOff: 0,
+    kOff: h * dh4,
+    vOff: 2 * h * dh4,
+    stB: t * h,
+    stH: 1,
+    stI: h,
+  };
+  return attentionCore("attention_packed", [qkv], layout, { b, h, t, dh }, [b, t, dim], opts);
 }
