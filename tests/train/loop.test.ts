@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { gpuReady } from "../helpers.ts";
 import { NonFiniteLossError, StageInterrupted } from "../../src/train/loop.ts";
+import { memoryStats } from "../../src/gpu/pool.ts";
 import { TOY_CONFIG, trainToy } from "./toy.ts";
 
 await gpuReady();
 
 Deno.test("trainLoop: the toy loss falls; curve, samples and FLOPs are counted", async () => {
+  const live = memoryStats().liveBytes;
   const { result } = await trainToy({ ...TOY_CONFIG, steps: 60 });
+  assert.equal(memoryStats().liveBytes, live, "the loop left live GPU tensors behind");
   const first = result.curve[0].loss;
   const last = result.curve.at(-1)!.loss;
   assert.equal(result.steps, 60);
