@@ -10,7 +10,9 @@
  * maxNew − 1. Prefill runs the visual prefix and the padded prompts through the LM once
  * (S = P + T_prompt query rows), writing every position's K/V; the pads' entries are
  * overwritten by row b's new tokens from position P + n_b on and are never attended, since
- * row b's valid length is P + n_b + k at step k. Each decode step embeds one token per row
+ * row b's valid length is P + n_b + k at step k. Prefill attends causally with the training
+ * kernel (`attentionPacked`, as MultiHeadAttention does) and copies K/V from the packed
+ * projection output into the cache. Each decode step embeds one token per row
  * at its own position, appends its K/V at that position (`cacheWrite`) and attends over the
  * valid cache (`attentionDecode`, query length 1 ≠ key length).
  *
@@ -25,7 +27,8 @@
 import { noGrad, type Tensor, tensor } from "../tensor/tensor.ts";
 import { keep, tidy } from "../tensor/scope.ts";
 import { add } from "../tensor/ops/binary.ts";
-import { concat, permute, reshape, slice } from "../tensor/ops/shape_ops.ts";
+import { concat, copyRegion, reshape, slice } from "../tensor/ops/shape_ops.ts";
+import { attentionPacked } from "../tensor/ops/attention.ts";
 import { gather } from "../tensor/ops/gather.ts";
 import { zeros } from "../tensor/ops/create.ts";
 import { argmax } from "../tensor/ops/argmax.ts";
@@ -82,34 +85,47 @@ async function inEvalMode<T>(m: Module, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The LM's blocks over x [B, S, D] (embeddings with positions) whose rows sit at cache
- * positions start[b] … start[b] + S − 1; writes their K/V into the cache and attends over
- * the first start[b] + S cache rows (`lengths` = start + S). Returns the final hidden
+ * The LM's blocks over x [B, S, D] (embeddings with positions); returns the final hidden
  * states [B, S, D] after the LM's LayerNorm. Mirrors TransformerBlock / MultiHeadAttention
  * without dropout.
+ * - Prefill (`step` null): the rows sit at cache positions 0 … S − 1 of every entry. Each
+ *   layer attends exactly as MultiHeadAttention does (`attentionPacked`, causal, on the
+ *   fused projection's [B, S, 3D] output) and copies its K and V straight from that packed
+ *   output into cache rows 0 … S − 1 (one strided copy each, no permute).
+ * - Decode (`step` given, S = 1): the rows sit at cache positions start[b]; their K/V are
+ *   written there and the query attends over the first lengths[b] = start[b] + 1 cache rows.
  */
 function cachedBlocks(
   lm: CausalLM,
   x: Tensor,
   cache: KVCache,
-  start: Tensor,
-  lengths: Tensor,
+  step: { start: Tensor; lengths: Tensor } | null,
 ): Tensor {
   const [b, s, d] = x.shape;
   lm.blocks.items.forEach((block, i) => {
     const { heads: h, headDim: dh } = block.attn;
-    const fused = block.attn.qkv.forward(block.ln1.forward(x));
-    // [B, S, 3, H, Dh] → q, k, v [B, H, S, Dh]. With S = 1, [B, 1, H, Dh] and
-    // [B, H, 1, Dh] are the same memory: slices suffice and the output needs no permute.
-    const qkv = s === 1
-      ? reshape(fused, [b, 3, d])
-      : permute(reshape(fused, [b, s, 3, h, dh]), [2, 0, 3, 1, 4]);
-    const axis = s === 1 ? 1 : 0;
-    const [q, k, v] = [0, 1, 2].map((j) => reshape(slice(qkv, axis, j, j + 1), [b, h, s, dh]));
-    cacheWrite(cache.k[i], k, start);
-    cacheWrite(cache.v[i], v, start);
-    const o = attentionDecode(q, cache.k[i], cache.v[i], lengths);
-    const merged = s === 1 ? reshape(o, [b, s, d]) : reshape(permute(o, [0, 2, 1, 3]), [b, s, d]);
+    const fused = block.attn.qkv.forward(block.ln1.forward(x)); // [B, S, 3, H, Dh]
+    let merged: Tensor;
+    if (!step) {
+      const capacity = cache.k[i].shape[2];
+      [cache.k[i], cache.v[i]].forEach((c, j) =>
+        copyRegion("cache_prefill", fused, c, {
+          dims: [b, h, s, dh],
+          srcStrides: [s * 3 * d, dh, 3 * d, 1],
+          dstStrides: [h * capacity * dh, capacity * dh, dh, 1],
+          srcOffset: (j + 1) * d,
+        })
+      );
+      merged = attentionPacked(fused, h, { causal: true });
+    } else {
+      // S = 1: [B, 1, H, Dh] and [B, H, 1, Dh] are the same memory, so slices of [B, 3, D]
+      // are q, k, v and the output needs no permute.
+      const qkv = reshape(fused, [b, 3, d]);
+      const [q, k, v] = [0, 1, 2].map((j) => reshape(slice(qkv, 1, j, j + 1), [b, h, 1, dh]));
+      cacheWrite(cache.k[i], k, step.start);
+      cacheWrite(cache.v[i], v, step.start);
+      merged = reshape(attentionDecode(q, cache.k[i], cache.v[i], step.lengths), [b, s, d]);
+    }
     x = add(x, block.attn.proj.forward(merged));
     x = add(x, block.mlp.forward(block.ln2.forward(x)));
   });
@@ -183,9 +199,7 @@ export function generate(
             concat([model.visualTokens(images), lm.tokEmbed.forward(ids)], 1),
             slice(lm.pos, 0, 0, s),
           );
-          const start = tensor(new Int32Array(b), [b], "i32");
-          const lengths = tensor(new Int32Array(b).fill(s), [b], "i32");
-          const hidden = cachedBlocks(lm, x, cache, start, lengths);
+          const hidden = cachedBlocks(lm, x, cache, null);
           const last = Int32Array.from(prompts.lengths, (n, r) => r * s + p + n - 1);
           const rows = gather(reshape(hidden, [b * s, -1]), 0, tensor(last, [b], "i32"));
           return keep(argmax(lm.head.forward(rows)));
@@ -205,7 +219,10 @@ export function generate(
             const pos = tensor(start, [b], "i32");
             const x = add(lm.tokEmbed.forward(prev), gather(lm.pos, 0, pos));
             const lengths = tensor(start.map((v) => v + 1), [b], "i32");
-            const hidden = cachedBlocks(lm, reshape(x, [b, 1, -1]), cache, pos, lengths);
+            const hidden = cachedBlocks(lm, reshape(x, [b, 1, -1]), cache, {
+              start: pos,
+              lengths,
+            });
             return keep(argmax(lm.head.forward(reshape(hidden, [b, -1]))));
           });
           if (!unread.includes(prev)) prev.dispose(); // read already, no longer an input

@@ -1,15 +1,14 @@
 /**
  * Multi-head self-attention with a fused q/k/v projection: one Linear [D, 3D] (one
- * matmul), split into heads [B, H, T, Dh], the fused attention op with optional causal
- * and key-padding masks, heads merged, and an output projection [D, D] (a residual
- * projection: its init std is set by the block).
+ * matmul) whose output the fused attention op (`attentionPacked`, optional causal and
+ * key-padding masks) reads as [B, T, 3, H, Dh] and answers heads merged [B, T, D], then an
+ * output projection [D, D] (a residual projection: its init std is set by the block).
  * @module
  */
 
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Rng } from "../tensor/random.ts";
-import { attention, type MaskOptions } from "../tensor/ops/attention.ts";
-import { permute, reshape, slice } from "../tensor/ops/shape_ops.ts";
+import { attentionPacked, type MaskOptions } from "../tensor/ops/attention.ts";
 import { ShapeError } from "../tensor/errors.ts";
 import { INIT_STD, Linear } from "./layers.ts";
 import { Module } from "./module.ts";
@@ -58,12 +57,12 @@ export class MultiHeadAttention extends Module {
     if (x.rank !== 3 || x.shape[2] !== this.dim) {
       throw new ShapeError("MultiHeadAttention", `expects [B, T, ${this.dim}]`, [...x.shape]);
     }
-    const [b, t] = x.shape;
-    const { heads: h, headDim: dh } = this;
-    // [B, T, 3D] → [3, B, H, T, Dh]: one copy, then q, k, v are slices of the first axis.
-    const qkv = permute(reshape(this.qkv.forward(x), [b, t, 3, h, dh]), [2, 0, 3, 1, 4]);
-    const [q, k, v] = [0, 1, 2].map((i) => reshape(slice(qkv, 0, i, i + 1), [b, h, t, dh]));
-    const o = attention(q, k, v, { causal: mask.causal, keyPadding: mask.keyPadding });
-    return this.proj.forward(reshape(permute(o, [0, 2, 1, 3]), [b, t, this.dim]));
+    // The fused projection's [B, T, 3D] output is [B, T, 3, H, Dh]: the attention op reads
+    // q, k, v from it in place and writes heads merged, [B, T, D] (no permutes or slices).
+    const o = attentionPacked(this.qkv.forward(x), this.heads, {
+      causal: mask.causal,
+      keyPadding: mask.keyPadding,
+    });
+    return this.proj.forward(o);
   }
 }

@@ -99,6 +99,49 @@ Deno.test("concat: three inputs along each axis, gradient is the slices", async 
   }
 });
 
+Deno.test("strided copies: launch-grid paths (u32, vec4, 4 dims, offsets) and the general kernel", async () => {
+  const rng = new Rng(5);
+  // [shape, axes]: collapsed regions of 3 dims vec4, 4 dims vec4 (two outer dims on z),
+  // 4 dims u32, 5 dims (the general kernel).
+  const perms: [number[], number[]][] = [
+    [[2, 3, 5, 8], [1, 0, 2, 3]],
+    [[2, 3, 4, 5, 4], [2, 0, 1, 3, 4]],
+    [[3, 2, 5, 3], [1, 3, 0, 2]],
+    [[2, 3, 2, 3, 2], [4, 3, 2, 1, 0]],
+    [[2, 8, 8, 8, 3], [0, 1, 3, 2, 4]], // 4 dims, u32, two outer dims on z
+    [[2, 4, 8, 4, 24], [0, 1, 3, 2, 4]], // patchify 32×32, p 8, C 3: [B, Hp, p, Wp, p·C], vec4
+  ];
+  for (const [shape, axes] of perms) {
+    await checkOp({
+      name: `permute ${JSON.stringify(shape)} by ${JSON.stringify(axes)}`,
+      op: ([x]) => permute(x, axes),
+      ref: permuteRef(shape, axes),
+      inputs: [{ shape, values: rng.normals(size(shape)) }],
+      forwardTol: EXACT,
+      gradTol: size(shape) <= 1000 ? GRAD : undefined,
+    });
+  }
+  // Offsets that do (4) and do not (1, 6) allow vec4 moves.
+  for (const [start, end] of [[1, 5], [4, 8], [6, 7]]) {
+    await checkOp({
+      name: `slice [3, 8, 8] axis 2 [${start}, ${end})`,
+      op: ([x]) => slice(x, 2, start, end),
+      ref: sliceRef([3, 8, 8], 2, start, end),
+      inputs: [{ shape: [3, 8, 8], values: rng.normals(192) }],
+      forwardTol: EXACT,
+      gradTol: GRAD,
+    });
+  }
+  // More outer workgroups than the device allows per dimension: the general kernel.
+  const big = [70000, 2, 3, 2];
+  const values = rng.normals(size(big));
+  const got = await tidy(() => permute(tensor(values, big), [0, 3, 2, 1]).data());
+  const want = permuteRef(big, [0, 3, 2, 1])([Float64Array.from(values)]);
+  let bad = -1;
+  for (let i = 0; i < want.length && bad < 0; i++) if (got[i] !== Math.fround(want[i])) bad = i;
+  assertEq(bad, -1);
+});
+
 Deno.test("shape ops move i32 tensors bit for bit", async () => {
   const ids = Int32Array.from({ length: 24 }, (_, i) => i * 1000003 - 7);
   const got = await tidy(async () => {

@@ -1,17 +1,24 @@
 /**
  * Shape ops: reshape (a view), permute/transpose, slice and concat. Every copy is one
- * dispatch of kernels/strided_copy.wgsl, which moves raw 32-bit words, so these ops work on
- * f32 and i32 tensors alike (only f32 ones carry gradients).
+ * dispatch moving raw 32-bit words, so these ops work on f32 and i32 tensors alike (only
+ * f32 ones carry gradients): kernels/strided_copy_3d.wgsl on a launch grid when the
+ * collapsed region has ≤ 4 dims (no per-element division), kernels/strided_copy.wgsl
+ * (an index loop over up to 6 dims) beyond.
  * @module
  */
 
 import stridedCopyWgsl from "../../../kernels/strided_copy.wgsl" with { type: "text" };
-import { dispatch, grid1d, packParams } from "../../gpu/kernel.ts";
+import stridedCopy3dWgsl from "../../../kernels/strided_copy_3d.wgsl" with { type: "text" };
+import { dispatch, grid1d, packParams, specialise } from "../../gpu/kernel.ts";
+import { gpu } from "../../gpu/device.ts";
 import { sizeOf, Tensor } from "../tensor.ts";
 import { record } from "../autograd.ts";
 import { ShapeError } from "../errors.ts";
 import { MAX_RANK, stridesOf, vec8 } from "../shape.ts";
 import { zeros } from "./create.ts";
+
+const COPY_GRID_U32 = specialise(stridedCopy3dWgsl, { T: "u32" });
+const COPY_GRID_VEC4 = specialise(stridedCopy3dWgsl, { T: "vec4u" });
 
 /** A strided region copy: `dims` elements from src (strides, offset) to dst (strides, offset). */
 interface Region {
@@ -49,7 +56,9 @@ function collapse(r: Region): Region {
 /** Records one strided copy from `src` into `dst` (pure data movement: 0 FLOPs). */
 export function copyRegion(name: string, src: Tensor, dst: Tensor, region: Region): void {
   const n = sizeOf(region.dims);
+  if (n === 0) return;
   const r = collapse(region);
+  if (copyGrid(name, src, dst, r)) return;
   dispatch({
     name,
     code: stridedCopyWgsl,
@@ -66,6 +75,52 @@ export function copyRegion(name: string, src: Tensor, dst: Tensor, region: Regio
     workgroups: grid1d(n),
     flops: 0,
   });
+}
+
+/**
+ * The common case: a collapsed region of ≤ 4 dims runs on a launch grid (x innermost, y,
+ * z the outer two) with no per-element division, moving vec4s when the inner dim is
+ * contiguous on both sides and every stride and offset is a multiple of 4. Returns false
+ * when the region does not fit (more dims, or a grid dimension above the device limit).
+ */
+function copyGrid(name: string, src: Tensor, dst: Tensor, r: Region): boolean {
+  if (r.dims.length > 4) return false;
+  const pad = 4 - r.dims.length;
+  let dims = [...new Array(pad).fill(1), ...r.dims];
+  let ss = [...new Array(pad).fill(0), ...r.srcStrides];
+  let ds = [...new Array(pad).fill(0), ...r.dstStrides];
+  let so = r.srcOffset ?? 0;
+  let dso = r.dstOffset ?? 0;
+  const vec4 = dims[3] % 4 === 0 && ss[3] === 1 && ds[3] === 1 &&
+    [...ss.slice(0, 3), ...ds.slice(0, 3), so, dso].every((v) => v % 4 === 0);
+  if (vec4) {
+    dims = [dims[0], dims[1], dims[2], dims[3] / 4];
+    ss = [ss[0] / 4, ss[1] / 4, ss[2] / 4, 1];
+    ds = [ds[0] / 4, ds[1] / 4, ds[2] / 4, 1];
+    so /= 4;
+    dso /= 4;
+  }
+  const [outer, outer2, mid, inner] = dims;
+  let wx = 1;
+  while (wx < Math.min(inner, 64)) wx *= 2;
+  const wy = 64 / wx;
+  const workgroups: [number, number, number] = [
+    Math.ceil(inner / wx),
+    Math.ceil(mid / wy),
+    outer * outer2,
+  ];
+  const maxWg = gpu().limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups.some((w) => w > maxWg)) return false;
+  dispatch({
+    name,
+    code: vec4 ? COPY_GRID_VEC4 : COPY_GRID_U32,
+    constants: { WX: wx, WY: wy },
+    params: packParams([inner, mid, outer2, 0, so, dso, 0, 0, ...ss, ...ds]),
+    bindings: [src.buffer, dst.buffer],
+    workgroups,
+    flops: 0,
+  });
+  return true;
 }
 
 /** Resolves a possibly negative axis, or throws a ShapeError naming `op`. */
