@@ -153,7 +153,9 @@ await writeJsonAtomic(join(out, "results.json"), {
   preset,
   seeds,
   only: only ?? null,
+  /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
   complete: missing.length === 0 && !result.e0Pending,
+  fullReproduction: false,
   notBuilt: NOT_BUILT,
   e0Pending: result.e0Pending,
   environment: {
