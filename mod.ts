@@ -10,7 +10,7 @@
 export { getGpu, type Gpu, initGpuOrExit, NoAdapterError } from "./src/gpu/device.ts";
 export { flush, sync } from "./src/gpu/batch.ts";
 export { flopCount, measureFlops } from "./src/gpu/flops.ts";
-export { memoryStats, trimPool } from "./src/gpu/pool.ts";
+export { memoryStats, setPoolLimit, trimPool } from "./src/gpu/pool.ts";
 export * from "./src/tensor/mod.ts";
 export * from "./src/nn/mod.ts";
 /** The generated world: scenes, masks, tokenizer, questions, preference pairs, splits. */

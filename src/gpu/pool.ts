@@ -1,7 +1,9 @@
 /**
- * Pooled GPU memory. Buffers and textures are recycled by exact size; a released resource
- * only becomes reusable after the pending command batch is submitted, because a dispatch
- * recorded earlier in the batch may still read it.
+ * Pooled GPU memory. Buffers are recycled by size class (sizes rounded up to a quarter
+ * octave, so tensors of nearby shapes share buffers and at most 25% is wasted); textures by
+ * exact size. A released resource only becomes reusable after the pending command batch is
+ * submitted, because a dispatch recorded earlier in the batch may still read it. The pool
+ * keeps at most `poolLimitBytes` of idle buffers; beyond that released buffers are destroyed.
  * @module
  */
 
@@ -17,14 +19,33 @@ let liveBytes = 0;
 let pooledBytes = 0;
 let liveCount = 0;
 
+let poolLimit = 1 << 30;
+
 /** Rounds a byte size up to the 16-byte granularity storage bindings need. */
 export function roundBytes(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
 
+/**
+ * The pool's size class of a request: 256-byte steps up to 4 KiB, then the next of
+ * 2^k · {1, 1.25, 1.5, 1.75} (always a multiple of 16).
+ */
+export function sizeClass(bytes: number): number {
+  const b = roundBytes(bytes);
+  if (b <= 4096) return Math.ceil(b / 256) * 256;
+  const octave = 2 ** Math.floor(Math.log2(b));
+  const quarter = octave / 4;
+  return Math.ceil(b / quarter) * quarter;
+}
+
+/** Sets how many bytes of idle buffers the pool may keep (default 1 GiB). */
+export function setPoolLimit(bytes: number): void {
+  poolLimit = bytes;
+}
+
 /** Takes a storage buffer of at least `bytes` from the pool, or creates one. */
 export function acquireBuffer(bytes: number): GPUBuffer {
-  const size = roundBytes(bytes);
+  const size = sizeClass(bytes);
   const list = freeBuffers.get(size);
   let buffer = list?.pop();
   if (buffer) {
@@ -71,6 +92,10 @@ export function releaseTexture(texture: GPUTexture): void {
 /** Called by the batcher right after a submit: deferred resources become reusable. */
 export function recycleDeferred(): void {
   for (const b of deferredBuffers) {
+    if (pooledBytes + b.size > poolLimit) {
+      b.destroy(); // wgpu frees it once the submitted work that uses it has finished
+      continue;
+    }
     const list = freeBuffers.get(b.size) ?? [];
     list.push(b);
     freeBuffers.set(b.size, list);
