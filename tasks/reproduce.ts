@@ -1,6 +1,8 @@
 /**
- * `deno task reproduce`: the paper's end-to-end reproduction, stage by stage. Today only
- * pretraining (E0 encoders, L0 language models) is built; `--only pretrain` runs it, and a
+ * `deno task reproduce`: the paper's end-to-end reproduction, stage by stage. Today
+ * pretraining (E0 encoders, L0 language models) is built, and SFT vs DPO after it
+ * (`--only sft-vs-dpo`: pretraining, cached, then src/experiments/sft_vs_dpo.ts, merged into
+ * results.json as `sftVsDpo`; exit 4 while its training side has not landed). A
  * run without `--only` runs it too but then says that SFT vs DPO, the probes, PIVOT and the
  * report are not built yet and exits non-zero, so nobody mistakes it for a reproduction.
  * Finished stages are cached under `<out>/stages/`; Ctrl-C checkpoints the running stage.
@@ -13,12 +15,21 @@ import { pretrainProtocol } from "../src/protocol/presets.ts";
 import { pretrain, type StageSummary } from "../src/train/pretrain.ts";
 import { requestStop, StageInterrupted } from "../src/train/loop.ts";
 import { writeJsonAtomic } from "../src/train/stage.ts";
+import {
+  accuracyTable,
+  comparisonTable,
+  runSftVsDpo,
+  type SftVsDpoResult,
+} from "../src/experiments/sft_vs_dpo.ts";
+import { formatTextTable } from "../src/report/display.ts";
+import { renderReport } from "../src/report/html.ts";
 
-const USAGE = "deno task reproduce [--preset tiny|small|paper] [--only pretrain] [--out DIR]";
+const USAGE =
+  "deno task reproduce [--preset tiny|small|paper] [--only pretrain|sft-vs-dpo] [--out DIR]";
 /** What `--only` accepts today. */
-const BUILT = ["pretrain"] as const;
+const BUILT = ["pretrain", "sft-vs-dpo"] as const;
 /** Parts of the reproduction that exist in the design but not yet in code. */
-const NOT_BUILT = ["stage1", "sft-vs-dpo", "probes", "gradient-maps", "pivot", "report"];
+const NOT_BUILT = ["stage1", "probes", "gradient-maps", "pivot", "report"];
 
 const flags = parseFlags(Deno.args, {
   preset: {
@@ -146,7 +157,55 @@ for (const o of result.l0) {
 }
 if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
 
-const missing = only === "pretrain" ? [] : NOT_BUILT;
+// SFT vs DPO (src/experiments/sft_vs_dpo.ts) after pretraining: with --only sft-vs-dpo and in
+// the default run. --seeds overrides the protocol's seed count only when given explicitly.
+let sftVsDpo: SftVsDpoResult | { pending: string } | null = null;
+if (only === "sft-vs-dpo" || only === undefined) {
+  const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+  try {
+    sftVsDpo = await runSftVsDpo(result, preset, {
+      out,
+      force,
+      seeds: explicitSeeds ? seeds : undefined,
+    });
+  } catch (e) {
+    if (e instanceof StageInterrupted) {
+      console.error(e.message);
+      Deno.exit(130);
+    }
+    console.error(`pivotlab: sft-vs-dpo: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  if ("pending" in sftVsDpo) console.log(`\nSFT vs DPO not run: ${sftVsDpo.pending}`);
+  else {
+    const text = (b: ReturnType<typeof accuracyTable>) =>
+      b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
+    console.log(
+      `\nSFT vs DPO, preset ${preset}, seeds ${sftVsDpo.seeds.join(", ")} ` +
+        `(${sftVsDpo.seconds.toFixed(1)} s)`,
+    );
+    console.log(text(accuracyTable(sftVsDpo)));
+    console.log(text(comparisonTable(sftVsDpo)));
+    const page = await renderReport({
+      title: `pivotlab — SFT vs DPO (${preset})`,
+      subtitle: `seeds ${sftVsDpo.seeds.join(", ")}; ${gpu.adapterName}`,
+      sections: sftVsDpo.report.sections,
+    });
+    await Deno.mkdir(out, { recursive: true });
+    await Deno.writeTextFile(join(out, "sft-vs-dpo.html"), page);
+    console.log(`wrote ${join(out, "sft-vs-dpo.html")}`);
+    if (!sftVsDpo.allLossesFell) {
+      console.error("warning: a Stage 1/2 loss did not fall (see stages in results.json)");
+    }
+  }
+}
+const sftPending = sftVsDpo !== null && "pending" in sftVsDpo;
+
+const missing = only === "pretrain"
+  ? []
+  : only === "sft-vs-dpo"
+  ? (sftPending ? ["sft-vs-dpo"] : [])
+  : [...NOT_BUILT, ...(sftPending ? ["sft-vs-dpo"] : [])];
 await Deno.mkdir(out, { recursive: true });
 await writeJsonAtomic(join(out, "results.json"), {
   pivotlab: "0.1.0",
@@ -178,6 +237,11 @@ await writeJsonAtomic(join(out, "results.json"), {
     config: o.config,
     metrics: o.metrics,
   })),
+  sftVsDpo: sftVsDpo === null
+    ? null
+    : "pending" in sftVsDpo
+    ? sftVsDpo
+    : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
 });
 console.log(`wrote ${join(out, "results.json")}`);
 
@@ -195,4 +259,10 @@ if (only === undefined) {
 if (result.e0Pending) {
   console.error(`pivotlab: pretraining is incomplete: E0 ${result.e0Pending}`);
   Deno.exit(3);
+}
+if (sftPending) {
+  console.error(
+    `pivotlab: sft-vs-dpo is not built yet: ${(sftVsDpo as { pending: string }).pending}`,
+  );
+  Deno.exit(4);
 }

@@ -85,6 +85,8 @@ export interface VqaOptions {
   maxNew?: number;
   /** Examples kept per split (default 3). */
   examples?: number;
+  /** Only the first N questions of each split (default: all). */
+  perSplit?: number;
 }
 
 function questionItems(split: SplitData): QuestionItem[] {
@@ -133,7 +135,7 @@ export async function evaluateVqa(
   let finished = 0;
   let total = 0;
   for (const split of splits) {
-    const items = questionItems(split);
+    const items = questionItems(split).slice(0, opts.perSplit ?? split.count);
     const flags = new Array<string>(items.length);
     for (let at = 0; at < items.length; at += batch) {
       const idx = Array.from({ length: Math.min(batch, items.length - at) }, (_, k) => at + k);
@@ -253,6 +255,8 @@ export interface VqaStageConfig {
   blank: boolean;
   batch: number;
   maxNew: number | null;
+  /** Only the first N questions of each split (null: all). */
+  perSplit: number | null;
   /** The world the splits come from. */
   world: string;
 }
@@ -266,13 +270,21 @@ export function vqaStage(
   model: StageOutput,
   load: ModelLoader,
   world: World,
-  opts: { name?: string; splits: string[]; blank?: boolean; batch?: number; maxNew?: number },
+  opts: {
+    name?: string;
+    splits: string[];
+    blank?: boolean;
+    batch?: number;
+    maxNew?: number;
+    perSplit?: number;
+  },
 ): StageDef<VqaResult> {
   const config: VqaStageConfig = {
     splits: opts.splits,
     blank: opts.blank ?? false,
     batch: opts.batch ?? 128,
     maxNew: opts.maxNew ?? null,
+    perSplit: opts.perSplit ?? null,
     world: `${world.preset.name}-seed${world.seed}`,
   };
   return {
@@ -288,6 +300,7 @@ export function vqaStage(
           blank: config.blank,
           batch: config.batch,
           maxNew: config.maxNew ?? undefined,
+          perSplit: config.perSplit ?? undefined,
         });
         ctx.log(
           `vqa ${model.name}${config.blank ? " (blank image)" : ""}: ` +

@@ -8,9 +8,9 @@
  *
  * Metric fields read from the training stages (the accessors below tolerate the spellings
  * the training side may use): the loss curve's first and last points (`firstLoss`,
- * `finalLoss`, or `curve`), the encoder movement (`encoderMovement` / `encoder`: relative
- * L2 change of the ViT parameters from the stage's start) and, for DPO, the log-prob and
- * margin curves (`dpoCurve` / `dpo`).
+ * `finalLoss`, or `curve`), the encoder movement (`encoderMovement.weights`: relative L2
+ * change of the ViT parameters over the stage) and, for DPO, the log-prob and margin curves
+ * (`dpo`: points with step, chosenLogp, rejectedLogp, margin).
  * @module
  */
 
@@ -18,6 +18,7 @@ import type { MLLM } from "../mllm/model.ts";
 import type { StageDef, StageOutput } from "../train/stage.ts";
 import type { World } from "../world/world.ts";
 import type { PretrainResult } from "../train/pretrain.ts";
+import { pretrainProtocol } from "../protocol/presets.ts";
 
 /** Post-training arms. */
 export type Arm = "sft" | "dpo" | "unlikelihood";
@@ -37,10 +38,10 @@ export interface SftVsDpoPlan {
   paperRatio: number;
   /** Preference-set sizes for the data-efficiency sweep, ascending; the last is the full set. */
   sizes: number[];
-  /** Seeds of the data-size sweep. */
-  sizeSeeds: number[];
-  /** Generation batch and token budget of the evaluations. */
-  vqa: { batch: number; maxNew?: number };
+  /** Seeds of the secondary conditions: paper ratio, clear answers, data-size sweep. */
+  secondarySeeds: number[];
+  /** Generation batch and token budget of the evaluations; validation questions per group. */
+  vqa: { batch: number; maxNew?: number; valPerGroup?: number };
   /** The protocol as committed, stored with the results. */
   raw: unknown;
 }
@@ -60,7 +61,16 @@ export interface PosttrainApi {
   plan(preset: string): SftVsDpoPlan;
   stage1a(world: World, pre: PretrainResult, seed: number): StageDef;
   stage1b(world: World, s1a: StageOutput, pre: PretrainResult, seed: number): StageDef;
-  stage2(world: World, base: StageOutput, spec: Stage2Spec): StageDef;
+  /**
+   * A Stage-2 run on the 1b model `base`; `runDep` runs a prerequisite stage that is not a
+   * training stage (e.g. DPO's cached reference log-probs) and returns its output.
+   */
+  stage2(
+    world: World,
+    base: StageOutput,
+    spec: Stage2Spec,
+    runDep: (def: StageDef) => Promise<StageOutput>,
+  ): Promise<StageDef>;
   loadMLLM(stage: StageOutput): Promise<MLLM>;
 }
 
@@ -87,7 +97,8 @@ export function encoderMovement(metrics: Rec): number | null {
   if (typeof m === "number") return num(m);
   if (m && typeof m === "object") {
     const o = m as Rec;
-    return num(o.relative) ?? num(o.relativeChange) ?? num(o.relativeL2) ?? num(o.value);
+    return num(o.weights) ?? num(o.relative) ?? num(o.relativeChange) ?? num(o.relativeL2) ??
+      num(o.value);
   }
   return null;
 }
@@ -131,7 +142,7 @@ export function dpoCurve(metrics: Rec): DpoCurve | null {
 
 /**
  * The training side's modules adapted to `PosttrainApi`, or a sentence saying what has not
- * landed. The expected exports are listed in the thrown/returned messages.
+ * landed.
  */
 export async function loadPosttrainApi(): Promise<PosttrainApi | string> {
   const load = async (rel: string): Promise<Rec | string> => {
@@ -144,48 +155,98 @@ export async function loadPosttrainApi(): Promise<PosttrainApi | string> {
       throw e;
     }
   };
-  const protocol = await load("../protocol/posttrain.ts");
-  if (typeof protocol === "string") return protocol;
   const train = await load("../train/mllm/mod.ts");
   if (typeof train === "string") return train;
-  return adaptPosttrain(protocol, train);
+  const missing = [
+    "postTrainProtocol",
+    "stage1aConfig",
+    "stage1aStage",
+    "stage1bConfig",
+    "stage1bStage",
+    "referenceConfig",
+    "dpoReferenceStage",
+    "stage2Config",
+    "stage2Stage",
+    "loadMLLM",
+  ].filter((k) => typeof train[k] !== "function");
+  if (missing.length > 0) return `src/train/mllm/mod.ts does not export ${missing.join(", ")} yet`;
+  return adaptPosttrain(train as unknown as TrainModule);
 }
 
-/** Adapts the training side's exports (see `loadPosttrainApi`). */
-export function adaptPosttrain(protocol: Rec, train: Rec): PosttrainApi | string {
-  const missing = ["posttrainProtocol"].filter((k) => typeof protocol[k] !== "function")
-    .map((k) => `src/protocol/posttrain.ts: ${k}`)
-    .concat(
-      ["stage1aStage", "stage1bStage", "stage2Stage", "loadMLLM"].filter((k) =>
-        typeof train[k] !== "function"
-      ).map((k) => `src/train/mllm/mod.ts: ${k}`),
-    );
-  if (missing.length > 0) return `not exported yet: ${missing.join(", ")}`;
+/** The exports of src/train/mllm/mod.ts this experiment uses (typed loosely on purpose). */
+interface TrainModule {
   // deno-lint-ignore no-explicit-any
-  const t = train as any;
-  // deno-lint-ignore no-explicit-any
-  const protocolOf = (preset: string): any => (protocol.posttrainProtocol as any)(preset);
+  [name: string]: (...args: any[]) => any;
+}
+
+/** Adapts src/train/mllm/mod.ts (and the protocols it re-exports) to `PosttrainApi`. */
+export function adaptPosttrain(t: TrainModule): PosttrainApi {
+  const pretrain = (preset: string) => pretrainProtocol(preset);
+  const references = new Map<string, StageOutput>();
+  const find = (outs: StageOutput[], name: string) => {
+    const o = outs.find((x) => x.name === name);
+    if (!o) throw new Error(`sft-vs-dpo: pretraining produced no ${name} stage`);
+    return o;
+  };
   return {
     plan(preset) {
-      const p = protocolOf(preset);
-      const seeds: number[] = p.seeds;
-      const sizes: number[] = [...p.sizes].sort((a: number, b: number) => a - b);
+      const p = t.postTrainProtocol(preset);
+      const sizes = [...p.stage2.dataSweepSizes].sort((a: number, b: number) => a - b);
+      if (sizes[sizes.length - 1] !== p.stage2.preferenceSize) {
+        throw new Error(
+          `protocol ${preset}: the largest data-sweep size ${sizes.at(-1)} is not the ` +
+            `preference size ${p.stage2.preferenceSize}`,
+        );
+      }
       return {
         preset,
-        seeds,
-        lrGrid: p.lrGrid,
-        sweepSeeds: p.sweepSeeds ?? seeds.slice(0, 1),
-        paperRatio: p.paperRatio ?? 5,
+        seeds: p.seeds.primary,
+        lrGrid: p.stage2.lrGrid,
+        sweepSeeds: [p.seeds.lrSelection],
+        paperRatio: p.stage2.paperDpoLrDivisor,
         sizes,
-        sizeSeeds: p.sizeSeeds ?? seeds,
-        vqa: { batch: p.eval?.batch ?? 128, maxNew: p.eval?.maxNew },
+        secondarySeeds: p.seeds.secondary,
+        vqa: { batch: 128, maxNew: p.validation.maxNew, valPerGroup: p.validation.perGroup },
         raw: p,
       };
     },
-    stage1a: (world, pre, seed) => t.stage1aStage(protocolOf(world.preset.name), world, pre, seed),
-    stage1b: (world, s1a, pre, seed) =>
-      t.stage1bStage(protocolOf(world.preset.name), world, s1a, pre, seed),
-    stage2: (world, base, spec) => t.stage2Stage(protocolOf(world.preset.name), world, base, spec),
+    stage1a(world, pre, seed) {
+      const p = t.postTrainProtocol(world.preset.name);
+      const cfg = t.stage1aConfig(p, pretrain(world.preset.name), seed);
+      return t.stage1aStage(cfg, world, {
+        e0: find(pre.e0, `e0-${p.encoder}`),
+        l0: find(pre.l0, `l0-${p.lm}`),
+      });
+    },
+    stage1b(world, s1a, _pre, seed) {
+      const cfg = t.stage1bConfig(
+        t.postTrainProtocol(world.preset.name),
+        pretrain(world.preset.name),
+        seed,
+      );
+      return t.stage1bStage(cfg, world, s1a);
+    },
+    async stage2(world, base, spec, runDep) {
+      const p = t.postTrainProtocol(world.preset.name);
+      const pre = pretrain(world.preset.name);
+      const cfg = t.stage2Config(p, pre, {
+        arm: spec.arm,
+        lr: spec.lr,
+        condition: spec.data,
+        size: spec.size,
+        seed: spec.seed,
+      });
+      let reference: StageOutput | undefined;
+      if (spec.arm === "dpo") {
+        const k = `${base.key}|${spec.data}`;
+        if (!references.has(k)) {
+          const rc = t.referenceConfig(p, pre, spec.data);
+          references.set(k, await runDep(t.dpoReferenceStage(rc, world, base)));
+        }
+        reference = references.get(k);
+      }
+      return t.stage2Stage(cfg, world, base, reference);
+    },
     loadMLLM: (stage) => t.loadMLLM(stage),
   };
 }

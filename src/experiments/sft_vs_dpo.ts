@@ -202,8 +202,8 @@ export async function runSftVsDpo(
   const seeds = seedList(plan, opts.seeds);
   const sweepSeeds = plan.sweepSeeds.filter((s) => seeds.includes(s));
   if (sweepSeeds.length === 0) sweepSeeds.push(seeds[0]);
-  const sizeSeeds = plan.sizeSeeds.filter((s) => seeds.includes(s));
-  if (sizeSeeds.length === 0) sizeSeeds.push(...seeds);
+  const secondary = plan.secondarySeeds.filter((s) => seeds.includes(s));
+  if (secondary.length === 0) secondary.push(...seeds);
   const fullSize = plan.sizes[plan.sizes.length - 1];
   const run: RunOptions = { out: opts.out, force: opts.force, log };
   const stages: StageRecord[] = [];
@@ -230,6 +230,12 @@ export async function runSftVsDpo(
     }
     return o;
   };
+  const runDep = async (def: StageDef) => {
+    const o = await runStage(def, run);
+    await sync();
+    trimPool();
+    return o;
+  };
   const evaluate = async (model: StageOutput, set: "test" | "val", blank = false) => {
     const o = await runStage(
       vqaStage(model, api.loadMLLM, world, {
@@ -238,6 +244,7 @@ export async function runSftVsDpo(
         blank,
         batch: plan.vqa.batch,
         maxNew: plan.vqa.maxNew,
+        perSplit: set === "val" ? plan.vqa.valPerGroup : undefined,
       }),
       run,
     );
@@ -255,7 +262,9 @@ export async function runSftVsDpo(
   const stage2 = new Map<string, StageOutput>();
   const post = async (spec: Stage2Spec) => {
     const k = JSON.stringify(spec);
-    if (!stage2.has(k)) stage2.set(k, await train(api.stage2(world, base.get(spec.seed)!, spec)));
+    if (!stage2.has(k)) {
+      stage2.set(k, await train(await api.stage2(world, base.get(spec.seed)!, spec, runDep)));
+    }
     return stage2.get(k)!;
   };
 
@@ -340,14 +349,14 @@ export async function runSftVsDpo(
     lr: paperRatio.dpo,
     data: "full",
     size: fullSize,
-  }, seeds);
+  }, secondary);
   for (const arm of ["sft", "dpo"] as const) {
     await addArm(`clear/${arm}`, "clear", arm, `${ARM_NAMES[arm]} (clear answers)`, {
       arm,
       lr: tuned[arm],
       data: "clear",
       size: fullSize,
-    }, seeds);
+    }, secondary);
     for (const size of plan.sizes) {
       await addArm(
         `size-${size}/${arm}`,
@@ -360,7 +369,7 @@ export async function runSftVsDpo(
           data: "full",
           size,
         },
-        sizeSeeds,
+        secondary,
       );
     }
   }

@@ -89,7 +89,7 @@ const STUB: PosttrainApi = {
     sweepSeeds: [1],
     paperRatio: 5,
     sizes: [100, 200],
-    sizeSeeds: [1, 2],
+    secondarySeeds: [1, 2],
     vqa: { batch: 150 },
     raw: { stub: true },
   }),
@@ -97,7 +97,14 @@ const STUB: PosttrainApi = {
   stage1b: (_w, s1a, _p, seed) => stubStage("stub-1b", { seed }, [s1a], null),
   // The clear-answer condition "moves" no encoder: the guard must catch it.
   stage2: (_w, base, spec) =>
-    stubStage("stub-2", { ...spec, word: wordOf(spec) }, [base], spec.data === "clear" ? 0 : 0.01),
+    Promise.resolve(
+      stubStage(
+        "stub-2",
+        { ...spec, word: wordOf(spec) },
+        [base],
+        spec.data === "clear" ? 0 : 0.01,
+      ),
+    ),
   loadMLLM: (o: StageOutput) =>
     Promise.resolve(bigramModel((o.config as { word?: string }).word ?? wordOf(null))),
 };
