@@ -3,8 +3,8 @@
  * pretraining (E0 encoders, L0 language models) is built, and SFT vs DPO after it
  * (`--only sft-vs-dpo`: pretraining, cached, then src/experiments/sft_vs_dpo.ts, merged into
  * results.json as `sftVsDpo`; exit 4 while its training side has not landed). A
- * run without `--only` runs it too but then says that SFT vs DPO, the probes, PIVOT and the
- * report are not built yet and exits non-zero, so nobody mistakes it for a reproduction.
+ * run without `--only` runs both but then says that the probes, PIVOT and the report are not
+ * built yet and exits non-zero, so nobody mistakes it for a reproduction.
  * Finished stages are cached under `<out>/stages/`; Ctrl-C checkpoints the running stage.
  */
 
