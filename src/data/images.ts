@@ -4,7 +4,8 @@
  * stage sees the same input scale: (v/255 − IMAGE_MEAN) / IMAGE_STD. The constants are
  * rounded from the tiny world's caption corpus (seed 7: mean 0.81/0.79/0.78, std
  * 0.19/0.19/0.21); a white-background world has bright pixels, hence the mean of 0.8.
- * Conversion is a 256-entry table per channel: ~1 ms per batch of 64 images of 64².
+ * Conversion is a 256-entry table per channel: ~4 ms per batch of 64 images of 64² on this
+ * machine (under load), against ~1.5 s for a vit-s training step.
  * @module
  */
 
