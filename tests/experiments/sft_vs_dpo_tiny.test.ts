@@ -37,6 +37,7 @@ interface Results {
       }[];
       stages: {
         name: string;
+        config: unknown;
         firstLoss: number | null;
         finalLoss: number | null;
         lossFell: boolean | null;
