@@ -36,6 +36,7 @@ import {
   preferenceExamples,
   readReference,
   referenceConfig,
+  runStage2,
   stage1aConfig,
   stage1aStage,
   stage1bConfig,
@@ -47,12 +48,10 @@ import {
 await gpuReady();
 
 const pre = pretrainProtocol("tiny");
-// Stage 2 here: 2 epochs over 32 items (8 steps), so the last logged window scores items the
-// arm has trained on once (1 epoch over unseen items measures generalisation instead, which
-// a few tiny steps need not show).
-const p = structuredClone(postTrainProtocol("tiny"));
-p.stage2.epochs = 2;
-p.stage2.preferenceSize = 32;
+// The tiny protocol's Stage 2 is 2 epochs over 32 items (8 steps), so the last logged window
+// scores items the arm has trained on once (1 epoch over unseen items would measure
+// generalisation instead, which a few tiny steps need not show).
+const p = postTrainProtocol("tiny");
 
 /** A stand-in E0 stage: a seeded random ViT saved under `vit.` (as E0 checkpoints are). */
 function fakeE0(): StageDef {
@@ -157,7 +156,12 @@ Deno.test({
       const refAgain = await run(dpoReferenceStage(referenceConfig(p, pre, "full"), world, s1b));
       assert.equal(refAgain.cached, true);
       assert.equal(refAgain.key, ref.key);
-      const dpo2 = await run(arm("dpo", grid[1]));
+      const dpo2 = await runStage2(p, pre, world, s1b, {
+        arm: "dpo",
+        lr: grid[1],
+        condition: "full",
+        seed,
+      }, opts);
       assert.equal(dpo2.cached, false);
       assert.notEqual(dpo2.key, dpo.key);
       const refDirs = [...Deno.readDirSync(join(out, "stages", "mllm-dpo-ref"))];

@@ -47,3 +47,4 @@ export {
   postTrainProtocol,
   stage2Steps,
 } from "../../protocol/posttrain.ts";
+export { runBase, runReference, runStage2 } from "./run.ts";
