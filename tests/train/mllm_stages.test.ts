@@ -4,7 +4,8 @@
  * not move in 1a (frozen) and moves in 1b and in every arm; the DPO reference is a stage of
  * its own that a second DPO run reuses; re-running a stage-2 definition loads it from the
  * cache; data order is a pure function of (seed, step); the unlikelihood targets sit on the
- * rejected response's differing words. Pretrained inputs are stand-ins (a seeded random ViT
+ * rejected response's differing words; an interrupted DPO run resumes to the same end with
+ * its whole log-prob curve. Pretrained inputs are stand-ins (a seeded random ViT
  * saved as an E0 checkpoint, a short L0 run), so the test does not depend on pretraining.
  * DPO's lr is the grid's second value: at the grid's top both log-probs collapse within a
  * few steps on tiny (the known failure mode), which this test is not about.
@@ -25,6 +26,7 @@ import type { QuestionRecord } from "../../src/world/splits.ts";
 import { pretrainProtocol } from "../../src/protocol/presets.ts";
 import { l0Config, l0Stage } from "../../src/train/l0.ts";
 import { runStage, type StageDef, type StageOutput } from "../../src/train/stage.ts";
+import { StageInterrupted } from "../../src/train/loop.ts";
 import {
   ChatData,
   chatExamples,
@@ -172,6 +174,20 @@ Deno.test({
         const again = await run(arm(a, lr));
         assert.equal(again.cached, true, `${a} re-run was not cached`);
       }
+
+      // An interrupted DPO run resumes to the same end, its log-prob curve kept whole.
+      const out2 = join(out, "resume");
+      await assert.rejects(
+        () => runStage(arm("dpo", grid[2]), { ...opts, out: out2, stopAfterSteps: 3 }),
+        StageInterrupted,
+      );
+      const resumed = await runStage(arm("dpo", grid[2]), { ...opts, out: out2 });
+      assert.equal(resumed.metrics.finalLoss, dpo.metrics.finalLoss);
+      // Windows that the interruption (at step 3) did not split are identical.
+      const at = (pts: { step: number; margin: number }[]) =>
+        pts.filter((pt) => pt.step !== 3 && pt.step !== 4).map((pt) => [pt.step, pt.margin]);
+      assert.deepEqual(at(resumed.metrics.dpo!), at(dpo.metrics.dpo!));
+      assert.ok(resumed.metrics.dpo!.some((pt) => pt.step === 2), "the curve before the stop");
 
       // loadMLLM rebuilds the final model of a stage.
       const model = await loadMLLM(dpo);

@@ -41,7 +41,13 @@ import type { World } from "../../world/world.ts";
 import type { OptimSpec, PretrainProtocol } from "../../protocol/presets.ts";
 import type { Arm, DataCondition, PostTrainProtocol } from "../../protocol/posttrain.ts";
 import { type LossPoint, trainLoop } from "../loop.ts";
-import type { Json, StageContext, StageDef, StageOutput } from "../stage.ts";
+import {
+  type Json,
+  type StageContext,
+  type StageDef,
+  type StageOutput,
+  writeJsonAtomic,
+} from "../stage.ts";
 import { sftLoss } from "../losses/sft.ts";
 import { dpoLoss } from "../losses/dpo.ts";
 import { unlikelihoodLoss } from "../losses/unlikelihood.ts";
@@ -339,11 +345,24 @@ function groupsOf(model: MLLM, optim: OptimSpec, vitRatio: number | null): Param
   return groups;
 }
 
-/** Scalars kept on the GPU each step and read (averaged) at the loop's log points. */
+/**
+ * Scalars kept on the GPU each step and read (averaged) at the loop's log points. The points
+ * are also written to `file` at each log point, so a resumed run keeps the curve of the steps
+ * before its checkpoint (points at or after a re-logged step are replaced).
+ */
 class TermLog {
   #window: Tensor[][] = [];
-  readonly points: Record<string, number>[] = [];
-  constructor(readonly names: string[]) {}
+  points: Record<string, number>[] = [];
+  constructor(readonly names: string[], readonly file: string) {}
+
+  /** Loads the points a previous (interrupted) run of this stage wrote. */
+  async load(): Promise<void> {
+    try {
+      this.points = JSON.parse(await Deno.readTextFile(this.file));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
 
   push(values: Tensor[]): void {
     this.#window.push(values.map((v) => keep(v)));
@@ -365,7 +384,9 @@ class TermLog {
       for (let i = 0; i < n; i++) s += values[i * k + j];
       point[name] = s / n;
     });
+    this.points = this.points.filter((p) => p.step < step);
     this.points.push(point);
+    await writeJsonAtomic(this.file, this.points);
   }
 
   dispose(): void {
@@ -707,11 +728,13 @@ export function stage2Stage(
           }
           return out;
         };
+        const termsFile = join(ctx.dir, "terms.partial.json");
         const terms = cfg.arm === "dpo"
-          ? new TermLog(["chosenLogp", "rejectedLogp", "margin"])
+          ? new TermLog(["chosenLogp", "rejectedLogp", "margin"], termsFile)
           : cfg.arm === "unlikelihood"
-          ? new TermLog(["sft", "unlikelihood"])
+          ? new TermLog(["sft", "unlikelihood"], termsFile)
           : undefined;
+        await terms?.load();
         const loss = (b: Stage2Batch, step: number): Tensor => {
           const logits = model.forward(b.images, b.ids, { seed: step });
           if (cfg.arm === "sft") return sftLoss(logits, b.labels);
@@ -749,6 +772,7 @@ export function stage2Stage(
         if (cfg.arm === "unlikelihood") {
           metrics.unlikelihood = terms!.points as unknown as UnlikelihoodPoint[];
         }
+        await Deno.remove(termsFile).catch(() => {});
         return metrics;
       } finally {
         model.dispose();
