@@ -56,14 +56,22 @@ if (only === "engine" || only === "all") {
   console.log("\n== attention ==");
   const attention = await benchAttention();
   for (const r of attention) {
-    console.log(`  ${r.name.padEnd(22)} ${r.shape.padEnd(28)} ${r.ms.toFixed(3)} ms  ${r.gflops.toFixed(1)} GFLOP/s`);
+    console.log(
+      `  ${r.name.padEnd(22)} ${r.shape.padEnd(28)} ${r.ms.toFixed(3)} ms  ${
+        r.gflops.toFixed(1)
+      } GFLOP/s`,
+    );
   }
   report.attention = attention;
 
   console.log("\n== bandwidth ==");
   const bandwidth = await normBenchmarks();
   for (const r of bandwidth) {
-    console.log(`  ${r.name.padEnd(22)} ${String(r.shape).padEnd(16)} ${r.ms.toFixed(3)} ms  ${r.gbPerS.toFixed(1)} GB/s`);
+    console.log(
+      `  ${r.name.padEnd(22)} ${String(r.shape).padEnd(16)} ${r.ms.toFixed(3)} ms  ${
+        r.gbPerS.toFixed(1)
+      } GB/s`,
+    );
   }
   report.bandwidth = bandwidth;
 
