@@ -11,9 +11,11 @@ import { benchMatmul, formatMatmulResults } from "../src/bench/matmul_bench.ts";
 import { normBenchmarks } from "../src/bench/norm_bench.ts";
 import { benchAttention } from "../src/bench/attention_bench.ts";
 import { dispatchOverhead, readbackCost } from "../src/bench/overhead_bench.ts";
+import { benchLMTrain, benchViTTrain, formatTrainResult } from "../src/bench/train_bench.ts";
+import { benchGenerate } from "../src/bench/generate_bench.ts";
 
-const SECTIONS = ["engine", "world", "all"] as const;
-const USAGE = "deno task bench [--only engine|world|all] [--json FILE]";
+const SECTIONS = ["engine", "train", "world", "all"] as const;
+const USAGE = "deno task bench [--only engine|train|world|all] [--json FILE]";
 const flags = parseFlags(Deno.args, {
   only: { type: "string", default: "all", choices: SECTIONS, description: "which benchmarks" },
   json: {
@@ -79,6 +81,32 @@ if (only === "engine" || only === "all") {
   const overheads = [await dispatchOverhead(), await readbackCost()];
   for (const r of overheads) console.log(`  ${r.name.padEnd(42)} ${r.us.toFixed(1)} µs`);
   report.overheads = overheads;
+}
+
+if (only === "train" || only === "all") {
+  // The training steps are compared with this run's own matmul rate at the models' main
+  // shape, measured right before them (the machine's speed drifts).
+  const [ref] = await benchMatmul({
+    versions: [4],
+    shapes: [{ batch: 1, m: 4096, k: 128, n: 512 }],
+  });
+  console.log(
+    `\n== training steps (vs matmul_4 at ${ref.shape}: ${
+      ref.gflops.toFixed(1)
+    } GFLOP/s; target ≥ 40%) ==`,
+  );
+  const train = [
+    await benchViTTrain({ matmulGflops: ref.gflops }),
+    await benchLMTrain({ matmulGflops: ref.gflops }),
+  ];
+  for (const r of train) console.log(formatTrainResult(r));
+  report.trainReferenceMatmul = ref;
+  report.train = train;
+
+  console.log("\n== greedy generation with the KV cache (small MLLM, batch 32) ==");
+  const generation = await benchGenerate();
+  console.log(JSON.stringify(generation));
+  report.generation = generation;
 }
 
 if (only === "world" || only === "all") {
