@@ -3,8 +3,9 @@
  * pretraining (E0 encoders, L0 language models) is built, and SFT vs DPO after it
  * (`--only sft-vs-dpo`: pretraining, cached, then src/experiments/sft_vs_dpo.ts, merged into
  * results.json as `sftVsDpo`; exit 4 while its training side has not landed). A
- * run without `--only` runs both but then says that the probes, PIVOT and the report are not
- * built yet and exits non-zero, so nobody mistakes it for a reproduction.
+ * run without `--only` runs both but then says that the probes and PIVOT are not
+ * built yet and exits non-zero, so nobody mistakes it for a reproduction. Every run ends by
+ * writing `<out>/report.html` and `<out>/figures/*.png` (src/report/reproduce_report.ts).
  * Finished stages are cached under `<out>/stages/`; Ctrl-C checkpoints the running stage.
  */
 
@@ -23,13 +24,14 @@ import {
 } from "../src/experiments/sft_vs_dpo.ts";
 import { formatTextTable } from "../src/report/display.ts";
 import { renderReport } from "../src/report/html.ts";
+import { writeReproduceReport } from "../src/report/reproduce_report.ts";
 
 const USAGE =
   "deno task reproduce [--preset tiny|small|paper] [--only pretrain|sft-vs-dpo] [--out DIR]";
 /** What `--only` accepts today. */
 const BUILT = ["pretrain", "sft-vs-dpo"] as const;
 /** Parts of the reproduction that exist in the design but not yet in code. */
-const NOT_BUILT = ["stage1", "probes", "gradient-maps", "pivot", "report"];
+const NOT_BUILT = ["stage1", "probes", "gradient-maps", "pivot"];
 
 const flags = parseFlags(Deno.args, {
   preset: {
@@ -216,6 +218,7 @@ await writeJsonAtomic(join(out, "results.json"), {
   complete: missing.length === 0 && !result.e0Pending,
   fullReproduction: false,
   notBuilt: NOT_BUILT,
+  finished: new Date().toISOString(),
   e0Pending: result.e0Pending,
   environment: {
     deno: Deno.version.deno,
@@ -223,6 +226,7 @@ await writeJsonAtomic(join(out, "results.json"), {
     adapter: gpu.adapterName,
     os: Deno.build.os,
     arch: Deno.build.arch,
+    cores: navigator.hardwareConcurrency,
     commit: await gitCommit(),
   },
   protocol,
@@ -244,6 +248,15 @@ await writeJsonAtomic(join(out, "results.json"), {
     : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
 });
 console.log(`wrote ${join(out, "results.json")}`);
+try {
+  const report = await writeReproduceReport(out); // src/report/reproduce_report.ts
+  console.log(
+    `wrote ${report.html} and ${report.figures.length} figures in ${join(out, "figures")}`,
+  );
+} catch (e) {
+  console.error(`pivotlab: report.html not written: ${(e as Error).message}`);
+  Deno.exit(1);
+}
 
 if (result.summary.some((r) => !r.beatsChance)) {
   console.error("pivotlab: a pretraining stage did not beat chance (see the table)");

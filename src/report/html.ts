@@ -13,6 +13,12 @@ import { figurePng } from "./png.ts";
 /** The verdict of a claim: computed from the measurement, never written by hand. */
 export type Verdict = "holds" | "does not hold" | "inconclusive";
 
+/**
+ * What a claims row shows: a computed verdict, or "not run yet" for a claim whose experiment
+ * has not run (or not been built): never a verdict by default.
+ */
+export type ClaimStatus = Verdict | "not run yet";
+
 /** One row of a claims table. */
 export interface Claim {
   /** Short id, e.g. "F2". */
@@ -23,7 +29,7 @@ export interface Claim {
   measured: string;
   /** The paper's number for the same comparison. */
   paper: string;
-  verdict: Verdict;
+  verdict: ClaimStatus;
   note?: string;
 }
 
@@ -110,14 +116,22 @@ export function tableHtml(
 }
 
 /** The CSS class of a verdict badge. */
-export function verdictClass(verdict: Verdict): string {
-  return verdict === "holds" ? "holds" : verdict === "does not hold" ? "fails" : "inconclusive";
+export function verdictClass(verdict: ClaimStatus): string {
+  return verdict === "holds"
+    ? "holds"
+    : verdict === "does not hold"
+    ? "fails"
+    : verdict === "inconclusive"
+    ? "inconclusive"
+    : "pending";
 }
 
 /** A claims table: claim, our measurement, the paper's number, a verdict badge. */
 export function claimsHtml(claims: Claim[]): string {
   const rows = claims.map((c) =>
-    `<tr><td class="id">${escapeHtml(c.id)}</td><td>${escapeHtml(c.claim)}` +
+    `<tr${c.verdict === "not run yet" ? ` class="pending"` : ""}><td class="id">${
+      escapeHtml(c.id)
+    }</td><td>${escapeHtml(c.claim)}` +
     (c.note ? `<div class="note">${escapeHtml(c.note)}</div>` : "") +
     `</td><td>${escapeHtml(c.measured)}</td><td>${escapeHtml(c.paper)}</td>` +
     `<td><span class="badge ${verdictClass(c.verdict)}">${escapeHtml(c.verdict)}</span></td></tr>`
@@ -152,7 +166,8 @@ table{border-collapse:collapse;margin:1rem 0;font-size:.93rem}th,td{padding:.35r
 th{background:#f7f7f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.empty{color:#aaa}caption{caption-side:top;text-align:left;color:#555;padding-bottom:.3rem}
 .claims td.id{font-weight:600;white-space:nowrap}.note{color:#666;font-size:.85rem;margin-top:.2rem}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-size:.82rem;font-weight:600;white-space:nowrap}
-.badge.holds{background:#d9f2e3;color:#125d32}.badge.fails{background:#fbdcdc;color:#8a1c1c}.badge.inconclusive{background:#eee;color:#555}
+.badge.holds{background:#d9f2e3;color:#125d32}.badge.fails{background:#fbdcdc;color:#8a1c1c}.badge.inconclusive{background:#fdf0cf;color:#7a5400}.badge.pending{background:#fff;color:#888;border:1px dashed #bbb;font-weight:500}
+tr.pending td{color:#888}
 figure{margin:1.2rem 0}figure.chart .plot{width:100%}figure img{max-width:100%;height:auto}figcaption{color:#555;font-size:.9rem}
 nav ul{columns:2;padding-left:1.2rem}`;
 

@@ -16,7 +16,7 @@ export { PALETTE, toPlotly, validateFigure } from "./figures.ts";
 export { figurePng, figureSvg, niceTicks, strokeText, strokeTextWidth } from "./png.ts";
 export type { RgbImage, Tile } from "./images.ts";
 export { contactSheet, idColor, maskToRgb, overlayMask, rgbToPng, squareRgb } from "./images.ts";
-export type { Block, Cell, Claim, ReportSpec, Section, Verdict } from "./html.ts";
+export type { Block, Cell, Claim, ClaimStatus, ReportSpec, Section, Verdict } from "./html.ts";
 export {
   claimsHtml,
   escapeHtml,
