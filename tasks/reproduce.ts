@@ -16,6 +16,7 @@ import { pretrainProtocol } from "../src/protocol/presets.ts";
 import { pretrain, type StageSummary } from "../src/train/pretrain.ts";
 import { requestStop, StageInterrupted } from "../src/train/loop.ts";
 import { writeJsonAtomic } from "../src/train/stage.ts";
+import { acquireOutputLock, LockHeldError } from "../src/io/lock.ts";
 import {
   accuracyTable,
   comparisonTable,
@@ -63,8 +64,25 @@ if (only !== undefined && !(BUILT as readonly string[]).includes(only)) {
   );
 }
 
+// One run per output folder (src/io/lock.ts); a stale lock of a killed run is taken over.
+try {
+  const lock = acquireOutputLock(out, `reproduce ${Deno.args.join(" ")}`);
+  if (lock.tookOver) console.error(lock.tookOver);
+} catch (e) {
+  console.error(`pivotlab: ${(e as Error).message}`);
+  Deno.exit(e instanceof LockHeldError ? 75 : 1);
+}
+
 const gpu = await initGpuOrExit();
 const protocol = pretrainProtocol(preset);
+// Test hook (tests/reliability): a checkpoint interval for every stage; it is part of the keys.
+const checkpointEvery = Deno.env.get("PIVOTLAB_CHECKPOINT_EVERY");
+if (checkpointEvery) {
+  if (!/^[1-9]\d*$/.test(checkpointEvery)) {
+    exitWithError(`PIVOTLAB_CHECKPOINT_EVERY must be a positive integer`, USAGE);
+  }
+  protocol.checkpointEvery = Number(checkpointEvery);
+}
 Deno.addSignalListener("SIGINT", () => {
   console.error("\ninterrupt: checkpointing the running stage; run the same command to resume");
   requestStop();

@@ -97,6 +97,8 @@ export class AdamW {
   #state = new Map<Tensor, AdamState>();
   #members: Set<Tensor>;
   #partials: Tensor | null = null;
+  /** Parameters and partial-sum counts of the latest norm measurement (for diagnostics). */
+  #lastMeasured: { params: Tensor[]; counts: number[] } | null = null;
 
   constructor(groups: ParamGroup[], opts: AdamWOptions = {}) {
     const seen = new Set<Tensor>();
@@ -169,6 +171,7 @@ export class AdamW {
       this.#partials?.dispose(); // released after the pending batch is submitted
       this.#partials = keep(zeros([total]));
     }
+    this.#lastMeasured = { params: live, counts };
     let offset = 0;
     live.forEach((p, k) => {
       dispatch({
@@ -204,6 +207,23 @@ export class AdamW {
   async readGradNorms(): Promise<GradNorms> {
     const [preClip, postClip, clipFactor] = await this.gradNorms.data();
     return { preClip, postClip, clipFactor };
+  }
+
+  /**
+   * Diagnostics (one readback; call only when the norm is non-finite): the sum of squares of
+   * each parameter's gradient at the latest step that measured the norm, in update order.
+   */
+  async readGradSumsq(): Promise<{ param: Tensor; sumsq: number }[]> {
+    const last = this.#lastMeasured;
+    if (!last || !this.#partials) return [];
+    const partials = await this.#partials.data();
+    let offset = 0;
+    return last.params.map((param, k) => {
+      let sumsq = 0;
+      for (let i = 0; i < last.counts[k]; i++) sumsq += partials[offset + i];
+      offset += last.counts[k];
+      return { param, sumsq };
+    });
   }
 
   /** The state of `p`, or undefined before its first update. */
@@ -244,6 +264,7 @@ export class AdamW {
     this.clearState();
     this.#partials?.dispose();
     this.#partials = null;
+    this.#lastMeasured = null;
     this.gradNorms.dispose();
   }
 }

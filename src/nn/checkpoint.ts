@@ -1,9 +1,12 @@
 /**
  * Checkpoints: a folder with `model.safetensors` (parameters by dotted path),
  * `optimizer.safetensors` (AdamW m, v and per-parameter step counts) and `meta.json`
- * (format, optimizer step = schedule position, groups, and the caller's metadata such as
- * the config). Each file is written to a temporary file in the same folder and renamed, and
- * `meta.json` goes last, so a folder with a `meta.json` is complete.
+ * (format, optimizer step = schedule position, groups, the SHA-256 `hashes` of the two
+ * safetensors files, and the caller's metadata such as the config). Each file is written
+ * atomically (src/io/atomic.ts: temp file, fsync, rename, fsync of the folder) and
+ * `meta.json` (carrying a `sha256` of its own bytes) goes last, so a folder with a `meta.json` is
+ * complete. Loading checks every hash (a checkpoint without `hashes` predates them and is
+ * loaded unverified). A parameter or optimizer state holding NaN/Inf is never saved.
  * @module
  */
 
@@ -13,6 +16,13 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { Module } from "./module.ts";
 import type { AdamW } from "./adamw.ts";
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.ts";
+import {
+  checkHash,
+  IntegrityError,
+  readVerified,
+  sha256Hex,
+  writeFileAtomic,
+} from "../io/atomic.ts";
 
 /** File names inside a checkpoint folder. */
 export const CHECKPOINT_FILES = {
@@ -30,6 +40,17 @@ export interface CheckpointMeta {
   groups?: { name?: string; lr: number; weightDecay: number; size: number }[];
   /** The caller's metadata (config, data position, …). */
   meta: Record<string, unknown>;
+  /** SHA-256 (hex) of each safetensors file by file name (absent in older checkpoints). */
+  hashes?: Record<string, string>;
+  /**
+   * SHA-256 (hex) of this meta.json's own bytes as written without this field (absent in
+   * older checkpoints); checked on load, so a flipped digit in `step` or `meta` is caught.
+   */
+  sha256?: string;
+}
+
+function metaBytes(meta: CheckpointMeta): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(meta, null, 2) + "\n");
 }
 
 /** A checkpoint that does not fit the model or optimizer it is loaded into. */
@@ -66,15 +87,25 @@ async function readAll(ts: Tensor[]): Promise<Float32Array[]> {
   return ts.map((t, i) => new Float32Array(all, offsets[i], t.size));
 }
 
-async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
-  try {
-    await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
+/** A parameter or optimizer state holds NaN/Inf: the checkpoint is not written. */
+export class NonFiniteCheckpointError extends CheckpointError {
+  constructor(
+    readonly dir: string,
+    readonly tensor: string,
+    readonly index: number,
+    value: number,
+  ) {
+    super(
+      `not saving ${dir}: ${tensor} holds ${value} (element ${index}); the previous checkpoint ` +
+        `is kept`,
+    );
+    this.name = "NonFiniteCheckpointError";
   }
+}
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
 }
 
 function f32(shape: readonly number[], data: Float32Array): SafeTensor {
@@ -95,10 +126,23 @@ export async function saveCheckpoint(
     ...stated.flatMap(([, p]) => [opts.optimizer!.stateOf(p)!.m, opts.optimizer!.stateOf(p)!.v]),
   ];
   const values = await readAll(reads);
+  const readNames = [
+    ...named.map(([n]) => n),
+    ...stated.flatMap(([n]) => [`optimizer m.${n}`, `optimizer v.${n}`]),
+  ];
+  values.forEach((v, i) => {
+    const bad = firstNonFinite(v);
+    if (bad >= 0) throw new NonFiniteCheckpointError(dir, readNames[i], bad, v[bad]);
+  });
   await Deno.mkdir(dir, { recursive: true });
+  const hashes: Record<string, string> = {};
   const model = new Map<string, SafeTensor>();
   named.forEach(([n, p], i) => model.set(n, f32(p.shape, values[i])));
-  await writeAtomic(`${dir}/${CHECKPOINT_FILES.model}`, encodeSafetensors(model));
+  hashes[CHECKPOINT_FILES.model] = await writeFileAtomic(
+    `${dir}/${CHECKPOINT_FILES.model}`,
+    encodeSafetensors(model),
+    { sidecar: false },
+  );
   const meta: CheckpointMeta = {
     format: "pivotlab-checkpoint-1",
     step: opts.optimizer?.stepCount ?? null,
@@ -117,9 +161,10 @@ export async function saveCheckpoint(
       });
     });
     const stepCount = String(opts.optimizer.stepCount);
-    await writeAtomic(
+    hashes[CHECKPOINT_FILES.optimizer] = await writeFileAtomic(
       `${dir}/${CHECKPOINT_FILES.optimizer}`,
       encodeSafetensors(optim, { step: stepCount }),
+      { sidecar: false },
     );
     meta.groups = opts.optimizer.groups.map((g) => ({
       name: g.name,
@@ -128,10 +173,9 @@ export async function saveCheckpoint(
       size: g.params.length,
     }));
   }
-  await writeAtomic(
-    `${dir}/${CHECKPOINT_FILES.meta}`,
-    new TextEncoder().encode(JSON.stringify(meta, null, 2) + "\n"),
-  );
+  meta.hashes = hashes;
+  meta.sha256 = sha256Hex(metaBytes(meta)); // of meta.json as written without this field
+  await writeFileAtomic(`${dir}/${CHECKPOINT_FILES.meta}`, metaBytes(meta), { sidecar: false });
 }
 
 function shapeText(s: readonly number[]): string {
@@ -142,12 +186,19 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-async function readSafe(path: string) {
+async function readSafe(path: string, expectedHash: string | undefined) {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
     throw new CheckpointError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (expectedHash !== undefined) {
+    try {
+      checkHash(path, bytes, expectedHash);
+    } catch (e) {
+      throw new CheckpointError((e as Error).message);
+    }
   }
   try {
     return decodeSafetensors(bytes);
@@ -175,15 +226,31 @@ export async function loadCheckpoint(
   const metaPath = `${dir}/${CHECKPOINT_FILES.meta}`;
   let meta: CheckpointMeta;
   try {
-    meta = JSON.parse(await Deno.readTextFile(metaPath));
+    const bytes = await readVerified(metaPath);
+    if (bytes === null) throw new Error("no such file");
+    meta = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new CheckpointError(`cannot read ${metaPath}: ${(e as Error).message}`);
+    const detail = e instanceof IntegrityError
+      ? e.message
+      : `cannot read ${metaPath}: ${(e as Error).message}`;
+    throw new CheckpointError(detail);
+  }
+  if (meta === null || typeof meta !== "object") {
+    throw new CheckpointError(`${metaPath}: not a checkpoint meta.json (foreign file)`);
+  }
+  if (typeof meta.sha256 === "string") {
+    const { sha256, ...rest } = meta;
+    if (sha256Hex(metaBytes(rest as CheckpointMeta)) !== sha256) {
+      throw new CheckpointError(
+        `${metaPath}: content hash mismatch (file corrupted or modified)`,
+      );
+    }
   }
   if (meta.format !== "pivotlab-checkpoint-1") {
     throw new CheckpointError(`${metaPath}: unknown format ${JSON.stringify(meta.format)}`);
   }
   const modelPath = `${dir}/${CHECKPOINT_FILES.model}`;
-  const file = await readSafe(modelPath);
+  const file = await readSafe(modelPath, meta.hashes?.[CHECKPOINT_FILES.model]);
   const named = opts.model.namedParameters();
   const problems: string[] = [];
   for (const [n, p] of named) {
@@ -206,7 +273,7 @@ export async function loadCheckpoint(
   const optPath = `${dir}/${CHECKPOINT_FILES.optimizer}`;
   if (opts.optimizer) {
     if (meta.step === null) throw new CheckpointError(`${dir} was saved without an optimizer`);
-    const optFile = await readSafe(optPath);
+    const optFile = await readSafe(optPath, meta.hashes?.[CHECKPOINT_FILES.optimizer]);
     const optimised = new Set(opts.optimizer.parameters());
     const byName = new Map(named);
     const stateNames = new Set<string>();

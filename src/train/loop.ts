@@ -105,6 +105,26 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/**
+ * The loss was finite but a gradient was not (read at a log point from the norms the
+ * optimizer computes anyway; the per-parameter sums are read only then).
+ */
+export class NonFiniteGradientError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly step: number,
+    readonly tensor: string,
+    value: number,
+    checkpoint: string,
+  ) {
+    super(
+      `stage ${stage}: the gradient of ${tensor} is ${value} at step ${step} (the loss was ` +
+        `finite); training stopped. ${checkpoint}`,
+    );
+    this.name = "NonFiniteGradientError";
+  }
+}
+
 /** A run stopped on request (Ctrl-C or a test's `stopAfterSteps`) after checkpointing. */
 export class StageInterrupted extends Error {
   constructor(readonly stage: string, readonly step: number, readonly checkpointDir?: string) {
@@ -163,7 +183,12 @@ async function saveResumable(
   const next = `${dir}-next`;
   const old = `${dir}-old`;
   await Deno.remove(next, { recursive: true }).catch(() => {});
-  await saveCheckpoint(next, { model, optimizer, meta: { loop: record } });
+  try {
+    await saveCheckpoint(next, { model, optimizer, meta: { loop: record } });
+  } catch (e) {
+    await Deno.remove(next, { recursive: true }).catch(() => {}); // no half checkpoint left
+    throw e;
+  }
   await Deno.remove(old, { recursive: true }).catch(() => {});
   await Deno.rename(dir, old).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -275,6 +300,20 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
       sum += values[i];
     }
     lastLoss = sum / n;
+    if (measuresNorm && !Number.isFinite(values[n])) {
+      // Only now (never per step): which parameter's gradient is non-finite.
+      const sums = await optimizer.readGradSumsq();
+      const names = new Map(model.namedParameters().map(([k, p]) => [p, k]));
+      const bad = sums.find((s) => !Number.isFinite(s.sumsq));
+      const tensor = bad ? (names.get(bad.param) ?? String(bad.param)) : "an unnamed parameter";
+      throw new NonFiniteGradientError(
+        name,
+        step,
+        tensor,
+        bad ? (Number.isNaN(bad.sumsq) ? NaN : Infinity) : values[n],
+        checkpointNote(),
+      );
+    }
     const point: LossPoint = { step, loss: lastLoss, window: n, lrFactor };
     if (measuresNorm) point.gradNorm = { preClip: values[n], postClip: values[n + 1] };
     record.curve.push(point);

@@ -15,6 +15,11 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import {
+  IntegrityError,
+  readJsonVerified,
+  writeJsonAtomic as writeHashedJson,
+} from "../io/atomic.ts";
 
 /** Bump when the meaning of a stage folder changes: every key changes with it. */
 export const STAGE_FORMAT_VERSION = 1;
@@ -114,20 +119,21 @@ export function stageDir(out: string, name: string, key: string): string {
   return join(out, "stages", name, key.slice(0, 16));
 }
 
-async function readJson<T>(path: string): Promise<T | null> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as T;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`stage: cannot read ${path}: ${(e as Error).message}`);
-  }
+/** The remedy named with every damaged or mismatched stage file. */
+export function stageRemedy(name: string, dir: string): string {
+  return `delete ${dir} or run with --force ${name} (other stages are kept)`;
 }
 
-/** Writes JSON atomically (temp file in the same folder, then rename). */
+async function readJson<T>(path: string, remedy: string): Promise<T | null> {
+  return await readJsonVerified<T>(path, remedy);
+}
+
+/**
+ * Writes JSON atomically with its SHA-256 sidecar (src/io/atomic.ts: temp file in the same
+ * folder, fsync, rename, fsync of the folder).
+ */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  await writeHashedJson(path, value);
 }
 
 interface DoneRecord {
@@ -161,10 +167,23 @@ export async function runStage<M extends Metrics>(
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
   }
-  const done = await readJson<DoneRecord>(donePath);
+  const remedy = stageRemedy(def.name, dir);
+  const done = await readJson<DoneRecord>(donePath, remedy);
   if (done) {
-    const metrics = await readJson<M>(join(dir, "metrics.json"));
-    if (!metrics) throw new Error(`stage ${def.name}: ${dir} has done.json but no metrics.json`);
+    if (done.name !== def.name || done.key !== key || done.format !== STAGE_FORMAT_VERSION) {
+      throw new IntegrityError(
+        donePath,
+        `belongs to another stage (name ${JSON.stringify(done.name)}, key ${
+          String(done.key).slice(0, 16)
+        }, format ${done.format}; expected ${def.name}, ${key.slice(0, 16)}, ` +
+          `${STAGE_FORMAT_VERSION})`,
+        remedy,
+      );
+    }
+    const metrics = await readJson<M>(join(dir, "metrics.json"), remedy);
+    if (!metrics) {
+      throw new IntegrityError(join(dir, "metrics.json"), "is missing (done.json exists)", remedy);
+    }
     log(`stage ${def.name} [${key.slice(0, 16)}]: cached (${dir})`);
     return {
       name: def.name,
@@ -197,7 +216,18 @@ export async function runStage<M extends Metrics>(
   };
   log(`stage ${def.name} [${key.slice(0, 16)}]: running (${dir})`);
   const start = performance.now();
-  const metrics = await def.run(ctx);
+  let metrics: M;
+  try {
+    metrics = await def.run(ctx);
+  } catch (e) {
+    // A damaged or mismatched checkpoint/file met while running: name the remedy once.
+    const damaged = e instanceof IntegrityError ||
+      (e instanceof Error && e.name === "CheckpointError");
+    if (damaged && !/--force/.test((e as Error).message)) {
+      (e as Error).message = `stage ${def.name}: ${(e as Error).message}\n  remedy: ${remedy}`;
+    }
+    throw e;
+  }
   const seconds = (performance.now() - start) / 1000;
   await writeJsonAtomic(join(dir, "metrics.json"), metrics);
   const record: DoneRecord = {

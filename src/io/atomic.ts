@@ -1,0 +1,205 @@
+/**
+ * Atomic, hashed artifact files: the one way pivotlab writes checkpoints, stage records and
+ * results.
+ *
+ * Write (`writeFileAtomic`): the bytes go to a temporary file in the same folder
+ * (`<name>.<pid>.<random>.tmp`), which is fsynced, then renamed over the target, then the
+ * folder is fsynced, so a reader (or a machine that lost power) sees the old file or the
+ * new one, never half of one. On any failure (no space, no permission) the temporary file
+ * is removed and one `ArtifactWriteError` names the file, the cause and the remedy.
+ *
+ * Hash: every artifact carries a SHA-256 of its bytes, checked on read.
+ * - Plain files (JSON records, results.json): a sidecar `<name>.sha256` in `sha256sum`
+ *   format (`<hex>  <name>`; `sha256sum -c` verifies it by hand). The new sidecar is
+ *   written to a temporary file first, the old sidecar is removed, then the file and the
+ *   sidecar are renamed in: a crash at any point leaves the file with its own sidecar or
+ *   with none, never with a stale one. A file without a sidecar (written before this
+ *   module, or in that crash window) is read unverified; a file whose sidecar does not
+ *   match is reported as corrupted.
+ * - Checkpoints (src/nn/checkpoint.ts): `meta.json`, written last, lists `hashes` of the
+ *   safetensors files of its folder and carries `sha256`, the hash of its own bytes as
+ *   written without that field (the folder keeps exactly its three files).
+ *
+ * Nothing here deletes an artifact: a corrupted file is named, with the remedy, and left
+ * for the user to remove.
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { basename, dirname } from "node:path";
+
+/** SHA-256 of bytes, lower-case hex. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** The sidecar hash file of an artifact. */
+export function sidecarPath(path: string): string {
+  return `${path}.sha256`;
+}
+
+/** A file on disk that is corrupted, truncated, foreign or does not match what reads it. */
+export class IntegrityError extends Error {
+  constructor(readonly path: string, detail: string, readonly remedy?: string) {
+    super(`${path}: ${detail}${remedy ? `; ${remedy}` : ""}`);
+    this.name = "IntegrityError";
+  }
+}
+
+/** Writing an artifact failed (no space, no permission, …); no temporary file is left. */
+export class ArtifactWriteError extends Error {
+  constructor(readonly path: string, override readonly cause: Error) {
+    super(`cannot write ${path}: ${describeWriteError(cause)}`);
+    this.name = "ArtifactWriteError";
+  }
+}
+
+function describeWriteError(e: Error): string {
+  const msg = e.message ?? String(e);
+  if (/ENOSPC|No space left/i.test(msg) || (e as { code?: string }).code === "ENOSPC") {
+    return `no space left on the device (${msg}). Free space or choose another --out; ` +
+      `finished stages are kept and the run resumes where it stopped`;
+  }
+  if (/EDQUOT|quota/i.test(msg)) {
+    return `disk quota exceeded (${msg}). Free space or choose another --out`;
+  }
+  if (e instanceof Deno.errors.PermissionDenied || /EACCES|EPERM|EROFS|read-only/i.test(msg)) {
+    return `permission denied (${msg}). Make the folder writable or choose another --out`;
+  }
+  return msg;
+}
+
+/** fsyncs a folder so a rename inside it survives a crash (best effort where unsupported). */
+async function syncDir(dir: string): Promise<void> {
+  let f: Deno.FsFile | undefined;
+  try {
+    f = await Deno.open(dir, { read: true });
+    await f.sync();
+  } catch {
+    // Some file systems refuse to fsync a folder; the rename is still atomic.
+  } finally {
+    f?.close();
+  }
+}
+
+async function writeSynced(path: string, data: Uint8Array): Promise<void> {
+  const f = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+  try {
+    let off = 0;
+    while (off < data.byteLength) off += await f.write(data.subarray(off));
+    await f.sync();
+  } finally {
+    f.close();
+  }
+}
+
+function tempName(path: string): string {
+  const rand = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, "0");
+  return `${path}.${Deno.pid}.${rand}.tmp`;
+}
+
+/** Options of `writeFileAtomic`. */
+export interface AtomicWriteOptions {
+  /** Write the `<path>.sha256` sidecar (default true). */
+  sidecar?: boolean;
+}
+
+/**
+ * Writes `data` to `path` atomically (temp file in the same folder, fsync, rename, fsync of
+ * the folder) and, unless `sidecar: false`, its SHA-256 sidecar. Returns the hash.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<string> {
+  const hash = sha256Hex(data);
+  const tmp = tempName(path);
+  const side = sidecarPath(path);
+  const sideTmp = opts.sidecar === false ? null : tempName(side);
+  try {
+    await writeSynced(tmp, data);
+    if (sideTmp) {
+      await writeSynced(sideTmp, new TextEncoder().encode(`${hash}  ${basename(path)}\n`));
+      await Deno.remove(side).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+    await Deno.rename(tmp, path);
+    if (sideTmp) await Deno.rename(sideTmp, side);
+    await syncDir(dirname(path));
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    if (sideTmp) await Deno.remove(sideTmp).catch(() => {});
+    throw e instanceof ArtifactWriteError ? e : new ArtifactWriteError(path, e as Error);
+  }
+  return hash;
+}
+
+/** Writes JSON (2-space indent, trailing newline) atomically with its sidecar hash. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<string> {
+  return await writeFileAtomic(
+    path,
+    new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"),
+  );
+}
+
+/** Throws an `IntegrityError` unless `bytes` hash to `expected`. */
+export function checkHash(
+  path: string,
+  bytes: Uint8Array,
+  expected: string,
+  remedy?: string,
+): void {
+  const actual = sha256Hex(bytes);
+  if (actual !== expected) {
+    throw new IntegrityError(
+      path,
+      `content hash mismatch (file corrupted, truncated or replaced: SHA-256 ${
+        actual.slice(0, 12)
+      }…, recorded ${expected.slice(0, 12)}…; ${bytes.byteLength} bytes)`,
+      remedy,
+    );
+  }
+}
+
+/**
+ * Reads a file and checks it against its sidecar hash, if it has one. Returns null when the
+ * file does not exist. Throws `IntegrityError` (naming the file and `remedy`) on a mismatch.
+ */
+export async function readVerified(path: string, remedy?: string): Promise<Uint8Array | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new IntegrityError(path, `cannot read (${(e as Error).message})`, remedy);
+  }
+  let side: string | null = null;
+  try {
+    side = await Deno.readTextFile(sidecarPath(path));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new IntegrityError(sidecarPath(path), `cannot read (${(e as Error).message})`, remedy);
+    }
+  }
+  if (side !== null) {
+    const expected = side.trim().split(/\s+/)[0];
+    if (!/^[0-9a-f]{64}$/.test(expected)) {
+      throw new IntegrityError(sidecarPath(path), "is not a SHA-256 sidecar", remedy);
+    }
+    checkHash(path, bytes, expected, remedy);
+  }
+  return bytes;
+}
+
+/** Reads JSON verified against its sidecar; null when absent; `IntegrityError` if broken. */
+export async function readJsonVerified<T>(path: string, remedy?: string): Promise<T | null> {
+  const bytes = await readVerified(path, remedy);
+  if (bytes === null) return null;
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as T;
+  } catch (e) {
+    throw new IntegrityError(path, `is not valid JSON (${(e as Error).message})`, remedy);
+  }
+}
