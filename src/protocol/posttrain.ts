@@ -159,7 +159,9 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
     checkpointEvery: 50,
   },
   // This machine (2 shared cores, lavapipe): every small stage 1a…2 in ≤ 2 hours, sized from
-  // measured step times (docs/PROTOCOL.md, "Post-training: the small budget").
+  // measured step times (docs/PROTOCOL.md, "Post-training: the small budget"). 1b: one epoch
+  // of the instruction mix; its lr 1e-3 was the better of the two calibrated (1e-3, 3e-3), and
+  // neither brings the base to the 30–85 % target (docs/PROTOCOL.md, "Stage-1 calibration").
   small: {
     preset: "small",
     encoder: "vit-s",
@@ -173,8 +175,8 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
       optim: { ...S1_OPTIM, lr: 1e-3, warmupFraction: 0.05 },
     },
     stage2: {
-      preferenceSize: 400,
-      dataSweepSizes: [100, 200, 300, 400],
+      preferenceSize: 320,
+      dataSweepSizes: [80, 160, 240, 320],
       epochs: 2,
       batch: 16,
       beta: 0.1,
