@@ -134,8 +134,9 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
     checkpointEvery: 60,
   },
   // This machine (2 shared cores, lavapipe): ≤ 25 minutes for every E0 and L0 stage together.
-  // Steps come from measured step times (docs/PROTOCOL.md, "The small budget"); at these
-  // sizes the budget buys ~2,900 samples for vit-s (a quarter epoch of the caption corpus).
+  // Steps come from step times measured on the current engine (docs/PROTOCOL.md, "The small
+  // budget", re-derived 2026-11-28 after the engine became ~3–7× faster): about one epoch of
+  // the caption corpus for vit-s, two for vit-l.
   small: {
     preset: "small",
     world: { preset: "small", seed: 0 },
@@ -151,7 +152,7 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
         objective: "siglip",
         split: "captions",
         batch: 64,
-        steps: 45,
+        steps: 200,
         optim: E0_OPTIM,
         seed: 11,
       },
@@ -161,7 +162,7 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
         objective: "siglip",
         split: "captions",
         batch: 64,
-        steps: 90,
+        steps: 400,
         optim: { ...E0_OPTIM, lr: 7e-4 },
         seed: 12,
       },
@@ -170,7 +171,7 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
         objective: "classification",
         split: "classification_train",
         batch: 64,
-        steps: 45,
+        steps: 200,
         optim: E0_OPTIM,
         seed: 13,
       },
@@ -180,11 +181,11 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
       "lm-m": { maxLen: 128, width: 192, depth: 6, heads: 6, mlpRatio: 4 },
     },
     l0: [
-      { lm: "lm-s", batch: 16, steps: 150, optim: L0_OPTIM, heldOutLines: 500, seed: 21 },
+      { lm: "lm-s", batch: 16, steps: 500, optim: L0_OPTIM, heldOutLines: 500, seed: 21 },
       {
         lm: "lm-m",
         batch: 16,
-        steps: 100,
+        steps: 300,
         optim: { ...L0_OPTIM, lr: 7e-4 },
         heldOutLines: 500,
         seed: 22,
