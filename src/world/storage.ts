@@ -14,6 +14,7 @@
  * machine, so the same seed gives byte-identical files.
  */
 import { createHash } from "node:crypto";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { SplitData, SplitKind, SplitRecord } from "./splits.ts";
 
 const MAGIC = "PVLWORLD";
@@ -123,11 +124,13 @@ export function decodeSplit(bytes: Uint8Array, path: string): SplitData {
   };
 }
 
-/** Writes a split file atomically (temporary file, then rename). */
+/**
+ * Writes a split file atomically (src/io/atomic.ts: temporary file, fsync, rename, fsync of
+ * the folder; the temporary file is removed if the write fails). The payload hash inside the
+ * file is its integrity check, so no sidecar.
+ */
 export async function writeSplitFile(path: string, split: SplitData): Promise<void> {
-  const temporary = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeFile(temporary, encodeSplit(split));
-  await Deno.rename(temporary, path);
+  await writeFileAtomic(path, encodeSplit(split), { sidecar: false });
 }
 
 /** Reads and verifies a split file. */

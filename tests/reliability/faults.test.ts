@@ -1,0 +1,434 @@
+/**
+ * The fault suite of issue 9, on `tiny` (`reproduce --preset tiny --only pretrain` as a child
+ * process; every run checkpoints every 10 steps via PIVOTLAB_CHECKPOINT_EVERY, which equals
+ * tiny's logEvery, so curves are unchanged):
+ *
+ * - kill -9 at several points (world generation, a stage's first partial checkpoint, a later
+ *   stage's partial checkpoint, a fixed share of the baseline's wall time), rerun the same
+ *   command, and compare results.json with an uninterrupted run byte for byte on the canonical
+ *   projection (harness.ts `EXCLUDED` lists the fields left out: times, dates, cached flags,
+ *   folders, commit);
+ * - flip bytes in / truncate a partial checkpoint, a world split and a stage record; a
+ *   foreign checkpoint and another stage's done.json: one clear message naming the file and
+ *   the remedy, non-zero exit, the damaged file left in place;
+ * - two runs on one folder: the second refuses naming the holder; a stale lock of a dead pid
+ *   is taken over with a note;
+ * - bad input: unknown flag, invalid preset, a read-only folder and a 1 MiB tmpfs (mounted
+ *   here; if mounting is impossible the fault fails saying so): clear message, non-zero
+ *   exit, no temporary or half-written file;
+ * - a NaN gradient with a finite loss (in process, toy MLP): the diagnostic names the
+ *   parameter and the step, and the last good checkpoint stays.
+ *
+ * Prints "faults tried: N, survived: M".
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  canonicalResults,
+  copyDir,
+  findPartial,
+  flipByte,
+  listFiles,
+  reproduceArgs,
+  run,
+  start,
+  Tally,
+  truncate,
+  waitFor,
+} from "./harness.ts";
+import { readSplitFile } from "../../src/world/storage.ts";
+import { MLP } from "../../src/nn/layers.ts";
+import { AdamW, decayGroups } from "../../src/nn/adamw.ts";
+import { tensor } from "../../src/tensor/tensor.ts";
+import { crossEntropy } from "../../src/tensor/ops/loss.ts";
+import { scale, sqrt, square } from "../../src/tensor/ops/unary.ts";
+import { add } from "../../src/tensor/ops/binary.ts";
+import { sum } from "../../src/tensor/ops/reduce.ts";
+import { reshape } from "../../src/tensor/ops/shape_ops.ts";
+import { Rng } from "../../src/tensor/random.ts";
+import { NonFiniteGradientError, trainLoop } from "../../src/train/loop.ts";
+import { LOCK_FILE } from "../../src/io/lock.ts";
+import { gpuReady } from "../helpers.ts";
+
+await gpuReady();
+
+const tally = new Tally();
+
+/** A run that was killed, then rerun to the end, matches the baseline. */
+async function killAndResume(
+  base: string,
+  out: string,
+  when: (child: ReturnType<typeof start>) => Promise<string>,
+  keep?: string,
+): Promise<string> {
+  const child = start(reproduceArgs(out));
+  const point = await when(child);
+  try {
+    child.process.kill("SIGKILL");
+  } catch { /* already finished */ }
+  const killed = await child.done;
+  assert.equal(killed.signal, "SIGKILL", `the child ended before the kill point (${point})`);
+  if (keep) await copyDir(out, keep);
+  const again = await run(reproduceArgs(out));
+  assert.equal(again.code, 0, again.stderr.slice(-2000));
+  assert.match(again.stderr, /took over a stale lock/);
+  const [a, b] = [await canonicalResults(base), await canonicalResults(out)];
+  assert.ok(a === b, "results.json (canonical projection) differs from the uninterrupted run");
+  const resumed = /resuming from step (\d+)/.exec(again.stderr);
+  return `killed ${point}; rerun ${resumed ? `resumed from step ${resumed[1]}` : "restarted"}` +
+    `, results identical (${b.length} canonical bytes)`;
+}
+
+/** Reruns `out` and expects a non-zero exit whose message names `file` and matches `re`. */
+async function expectClearError(out: string, file: string, re: RegExp): Promise<string> {
+  const before = listFiles(out);
+  const r = await run(reproduceArgs(out));
+  assert.notEqual(r.code, 0, "a damaged file was not detected");
+  assert.ok(r.stderr.includes(file), `message does not name ${file}:\n${r.stderr.slice(-1500)}`);
+  assert.match(r.stderr, re);
+  const after = listFiles(out);
+  const lost = before.filter((f) => !after.includes(f) && f !== LOCK_FILE);
+  assert.deepEqual(lost, [], "files were deleted");
+  const line = r.stderr.split("\n").find((l) => l.includes(file)) ?? "";
+  return `exit ${r.code}: ${line.slice(0, 160)}`;
+}
+
+async function mountTmpfs(dir: string, options: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const r = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", options, "tmpfs", dir],
+    stderr: "piped",
+  }).output().catch((e) => ({ code: -1, stderr: new TextEncoder().encode(String(e)) }));
+  if (r.code !== 0) {
+    throw new Error(
+      `cannot mount a tmpfs at ${dir} (${new TextDecoder().decode(r.stderr).trim()}): ` +
+        `this fault needs root (mount -t tmpfs); not skipped, failed`,
+    );
+  }
+}
+
+async function umount(dir: string): Promise<void> {
+  await new Deno.Command("umount", { args: [dir] }).output().catch(() => {});
+}
+
+Deno.test({
+  name: "fault suite: kill -9, corruption, locks, bad input, NaN (tiny)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "pivotlab-faults-" });
+    const t0 = performance.now();
+    try {
+      // The uninterrupted run everything is compared with.
+      const base = join(tmp, "base");
+      const first = await run(reproduceArgs(base));
+      assert.equal(first.code, 0, first.stderr.slice(-2000));
+      const baseSeconds = first.seconds;
+      console.log(`baseline: ${baseSeconds.toFixed(1)} s`);
+
+      // --- kill -9 at several points, rerun, compare -----------------------------------
+      const killedCopy = join(tmp, "killed-e0-partial");
+      await tally.fault(
+        "kill -9 during world generation",
+        () =>
+          killAndResume(base, join(tmp, "k1"), async () => {
+            const out = join(tmp, "k1");
+            assert.ok(
+              await waitFor(
+                () => listFiles(join(out, "world")).some((f) => f.endsWith(".pvw")),
+                60e3,
+              ),
+            );
+            return "after the first world split was written";
+          }),
+      );
+      await tally.fault(
+        "kill -9 at the first partial checkpoint (e0)",
+        () =>
+          killAndResume(base, join(tmp, "k2"), async () => {
+            const out = join(tmp, "k2");
+            assert.ok(
+              await waitFor(() => findPartial(out) !== null, 60e3),
+              "no partial checkpoint",
+            );
+            return `after ${findPartial(out)} appeared`;
+          }, killedCopy),
+      );
+      await tally.fault(
+        "kill -9 at a partial checkpoint of the second stage (l0)",
+        () =>
+          killAndResume(base, join(tmp, "k3"), async () => {
+            const out = join(tmp, "k3");
+            assert.ok(
+              await waitFor(() => (findPartial(out) ?? "").startsWith("l0-"), 90e3),
+              "no l0 partial checkpoint",
+            );
+            return `after ${findPartial(out)} appeared`;
+          }),
+      );
+      await tally.fault(
+        "kill -9 at 55% of the baseline's wall time",
+        () =>
+          killAndResume(base, join(tmp, "k4"), async () => {
+            await new Promise((r) => setTimeout(r, baseSeconds * 550));
+            return `after ${(baseSeconds * 0.55).toFixed(1)} s`;
+          }),
+      );
+
+      // --- damaged files ----------------------------------------------------------------
+      const partialOf = async (name: string) => {
+        const dir = join(tmp, name);
+        await copyDir(killedCopy, dir);
+        const meta = findPartial(dir);
+        assert.ok(meta, "the killed copy has no partial checkpoint");
+        return { dir, partial: join(dir, "stages", meta.replace(/\/meta\.json$/, "")) };
+      };
+      await tally.fault("byte flipped in a partial checkpoint (model.safetensors)", async () => {
+        const { dir, partial } = await partialOf("c1");
+        const file = join(partial, "model.safetensors");
+        await flipByte(file, -17);
+        return await expectClearError(dir, file, /content hash mismatch[\s\S]*--force e0-/);
+      });
+      await tally.fault("truncated partial checkpoint (optimizer.safetensors)", async () => {
+        const { dir, partial } = await partialOf("c2");
+        const file = join(partial, "optimizer.safetensors");
+        await truncate(file, 0.5);
+        return await expectClearError(dir, file, /content hash mismatch[\s\S]*--force e0-/);
+      });
+      await tally.fault("byte flipped in partial checkpoint meta.json", async () => {
+        const { dir, partial } = await partialOf("c3");
+        const file = join(partial, "meta.json");
+        const text = await Deno.readTextFile(file);
+        await Deno.writeTextFile(
+          file,
+          text.replace(/"step": (\d)/, (_, d) => `"step": ${(+d + 1) % 10}`),
+        );
+        return await expectClearError(dir, file, /hash mismatch|not a training-loop/);
+      });
+      const baseCopy = async (name: string) => {
+        const dir = join(tmp, name);
+        await copyDir(base, dir);
+        return dir;
+      };
+      const worldFile = (dir: string, split: string) =>
+        join(dir, "world", listFiles(join(dir, "world")).find((f) => f.endsWith(`/${split}.pvw`))!);
+      // Splits are read when a running stage needs them, so damage them in the killed copy:
+      // the resumed e0 reads captions (and segmentation_test for its evaluation).
+      await tally.fault("byte flipped in a world split file (captions, read by e0)", async () => {
+        const { dir } = await partialOf("c4");
+        const file = worldFile(dir, "captions");
+        await flipByte(file, -5);
+        return await expectClearError(dir, file, /content hash mismatch.*delete it to regenerate/);
+      });
+      await tally.fault("truncated world split file (read by the resumed stage)", async () => {
+        const { dir } = await partialOf("c5");
+        // Whichever split the killed run had written besides captions (lazy generation).
+        const names = listFiles(join(dir, "world")).map((f) => f.replace(/^.*\//, ""));
+        const split = names.includes("segmentation_test.pvw") ? "segmentation_test" : "captions";
+        const file = worldFile(dir, split);
+        await truncate(file, 0.4);
+        return await expectClearError(
+          dir,
+          file,
+          /world split file .*(hash mismatch|corrupted|magic)/,
+        );
+      });
+      await tally.fault("byte flipped in a finished stage's metrics.json", async () => {
+        const dir = await baseCopy("c6");
+        const file = join(
+          dir,
+          "stages",
+          listFiles(join(dir, "stages")).find((f) =>
+            f.startsWith("l0-") && f.endsWith("/metrics.json")
+          )!,
+        );
+        const text = await Deno.readTextFile(file);
+        await Deno.writeTextFile(
+          file,
+          text.replace(/(\d)(\d*,)/, (_, d, r) => `${(+d + 1) % 10}${r}`),
+        );
+        return await expectClearError(dir, file, /content hash mismatch.*--force l0-/);
+      });
+      await tally.fault("another stage's done.json (wrong config key)", async () => {
+        const dir = await baseCopy("c7");
+        const files = listFiles(join(dir, "stages"));
+        const e0 = files.find((f) => f.startsWith("e0-") && f.endsWith("/done.json"))!;
+        const l0 = files.find((f) => f.startsWith("l0-") && f.endsWith("/done.json"))!;
+        for (const suffix of ["", ".sha256"]) {
+          await Deno.copyFile(join(dir, "stages", e0 + suffix), join(dir, "stages", l0 + suffix));
+        }
+        const file = join(dir, "stages", l0);
+        return await expectClearError(dir, file, /belongs to another stage.*--force l0-/);
+      });
+      await tally.fault("foreign checkpoint as a partial checkpoint (wrong shapes)", async () => {
+        const dir = await baseCopy("c8");
+        const files = listFiles(join(dir, "stages"));
+        const e0ck = join(
+          dir,
+          "stages",
+          files.find((f) => /^e0-.*\/checkpoint\/meta\.json$/.test(f))!,
+          "..",
+        );
+        const l0done = join(
+          dir,
+          "stages",
+          files.find((f) => f.startsWith("l0-") && f.endsWith("/done.json"))!,
+        );
+        const partial = join(l0done, "..", "partial");
+        await Deno.remove(l0done);
+        await Deno.remove(l0done + ".sha256");
+        await copyDir(e0ck, partial);
+        return await expectClearError(
+          dir,
+          join(partial, "model.safetensors"),
+          /does not fit[\s\S]*--force l0-/,
+        );
+      });
+
+      // --- locks --------------------------------------------------------------------------
+      await tally.fault("two runs on one output folder", async () => {
+        const out = join(tmp, "l1");
+        const a = start(reproduceArgs(out));
+        try {
+          assert.ok(await waitFor(() => listFiles(out).includes(LOCK_FILE), 30e3), "no lock file");
+          const b = await run(reproduceArgs(out));
+          assert.equal(b.code, 75, b.stderr);
+          assert.match(b.stderr, new RegExp(`in use by pid ${a.process.pid} on `));
+          return `second run exit 75: ${b.stderr.trim().split("\n")[0].slice(0, 140)}`;
+        } finally {
+          try {
+            a.process.kill("SIGKILL");
+          } catch { /* done */ }
+          await a.done;
+        }
+      });
+      await tally.fault("stale lock of a dead process", async () => {
+        const dir = await baseCopy("l2");
+        const dead = new Deno.Command("true").spawn();
+        await dead.status;
+        await Deno.writeTextFile(
+          join(dir, LOCK_FILE),
+          JSON.stringify({
+            pid: dead.pid,
+            hostname: Deno.hostname(),
+            startedAt: new Date().toISOString(),
+            procStart: null,
+            command: "reproduce (killed)",
+          }),
+        );
+        const r = await run(reproduceArgs(dir));
+        assert.equal(r.code, 0, r.stderr.slice(-1500));
+        assert.match(r.stderr, new RegExp(`took over a stale lock .* pid ${dead.pid}`));
+        assert.ok(!listFiles(dir).includes(LOCK_FILE), "lock not released at exit");
+        return "taken over with a note, released at exit";
+      });
+
+      // --- bad input ----------------------------------------------------------------------
+      await tally.fault("unknown flag and invalid preset", async () => {
+        const out = join(tmp, "b1");
+        const unknown = await run([...reproduceArgs(out), "--bogus"]);
+        assert.equal(unknown.code, 2);
+        assert.match(unknown.stderr, /bogus/);
+        const preset = await run([
+          "run",
+          "-A",
+          "tasks/reproduce.ts",
+          "--preset",
+          "huge",
+          "--out",
+          out,
+        ]);
+        assert.equal(preset.code, 2);
+        assert.match(preset.stderr, /--preset must be one of tiny, small, paper/);
+        assert.deepEqual(listFiles(out), [], "files were written");
+        return "exit 2 twice, nothing written";
+      });
+      await tally.fault("read-only output folder", async () => {
+        const out = join(tmp, "ro");
+        await mountTmpfs(out, "ro,size=1m");
+        try {
+          const r = await run(reproduceArgs(out));
+          assert.notEqual(r.code, 0);
+          assert.match(r.stderr, /cannot write .*(permission denied|read-only)/i);
+          assert.deepEqual(listFiles(out), []);
+          return `exit ${r.code}: ${r.stderr.trim().split("\n")[0].slice(0, 140)}`;
+        } finally {
+          await umount(out);
+        }
+      });
+      await tally.fault("full output folder (1 MiB tmpfs)", async () => {
+        const out = join(tmp, "full");
+        await mountTmpfs(out, "size=1m");
+        try {
+          const r = await run(reproduceArgs(out));
+          assert.notEqual(r.code, 0);
+          assert.match(r.stderr, /no space left/i, r.stderr.slice(-1500));
+          const files = listFiles(out);
+          assert.deepEqual(
+            files.filter((f) => /\.tmp$|-next\//.test(f)),
+            [],
+            "temporary files left",
+          );
+          assert.ok(!files.includes(LOCK_FILE), "lock left behind");
+          for (const f of files.filter((f) => f.endsWith(".pvw"))) {
+            await readSplitFile(join(out, f));
+          }
+          const line = r.stderr.split("\n").find((l) => /no space/i.test(l)) ?? "";
+          return `exit ${r.code}, ${files.length} complete files kept: ${line.slice(0, 140)}`;
+        } finally {
+          await umount(out);
+        }
+      });
+
+      // --- NaN gradient with a finite loss ------------------------------------------------
+      await tally.fault("injected NaN gradient (finite loss)", async () => {
+        const dir = join(tmp, "nan");
+        const model = new MLP(8, 16, 4, new Rng(1), { std: 0.3 });
+        const optimizer = new AdamW(decayGroups(model.parameters(), { lr: 1e-2, weightDecay: 0 }), {
+          maxGradNorm: 1,
+        });
+        const [targetName, target] = model.namedParameters()[2];
+        const rng = new Rng(2);
+        const xs = rng.normals(16 * 8);
+        const ys = Int32Array.from({ length: 16 }, (_, i) => i % 4);
+        try {
+          const err = await trainLoop({
+            name: "nan-toy",
+            model,
+            optimizer,
+            totalSteps: 40,
+            samplesPerStep: 16,
+            logEvery: 5,
+            checkpoint: { dir: join(dir, "partial"), every: 10 },
+            progress: false,
+            log: () => {},
+            batch: () => ({ x: tensor(xs, [16, 8]), y: tensor(ys, [16], "i32") }),
+            loss: (b, step) => {
+              const l = crossEntropy(model.forward(b.x), b.y);
+              if (step !== 14) return l;
+              // sqrt(0 · p²): forward 0, backward 0 · ∞ = NaN into `target`'s gradient only.
+              const poison = sum(reshape(sqrt(scale(square(target), 0)), [target.size]), 0);
+              return add(l, poison);
+            },
+          }).then(() => null, (e) => e);
+          assert.ok(err instanceof NonFiniteGradientError, String(err));
+          assert.equal(err.tensor, targetName);
+          assert.match(err.message, /at step 15 \(the loss was finite\)/);
+          assert.match(err.message, /last good checkpoint \(step 10\)/);
+          const meta = JSON.parse(await Deno.readTextFile(join(dir, "partial", "meta.json")));
+          assert.equal(meta.step, 10);
+          return err.message.split(";")[0];
+        } finally {
+          model.dispose();
+          optimizer.dispose();
+        }
+      });
+    } finally {
+      console.log(tally.summary());
+      console.log(`fault suite: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+    assert.deepEqual(tally.failures, [], `faults not survived:\n${tally.failures.join("\n")}`);
+  },
+});
