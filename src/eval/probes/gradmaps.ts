@@ -74,13 +74,15 @@ function gradFlags(model: MLLM, on: boolean[] | boolean): boolean[] {
 /**
  * L1 norms over channels of d loss_i / d visual_i for N images [N, H, W, 3] and their
  * rows → [N, P] (row-major, patch p = row · grid + column). Each item's map is the gradient
- * of its own loss (SFT: its mean response CE; DPO: its −log σ(z)).
+ * of its own loss (SFT: its mean response CE; DPO: its −log σ(z)). With `raw`, the gradient
+ * itself [N, P, D_lm] instead of its L1 norms (for checks).
  */
 export async function visualGradientMaps(
   model: MLLM,
   images: Tensor,
   rows: GradRows,
   loss: GradLoss,
+  opts: { raw?: boolean } = {},
 ): Promise<Float32Array> {
   const n = images.shape[0];
   const expected = loss.kind === "sft" ? n : 2 * n;
@@ -118,7 +120,8 @@ export async function visualGradientMaps(
       }
       backward(total);
       const g = visual.grad!;
-      const maps = noGrad(() => sum(sqrt(square(g)), 2)); // |g| summed over channels: [N, P]
+      // |g| summed over channels: [N, P] (√(g²) = |g|; g² underflows only below ~1e-19).
+      const maps = opts.raw ? g : noGrad(() => sum(sqrt(square(g)), 2));
       const values = Float32Array.from(await maps.data());
       g.dispose();
       visual.grad = null;
