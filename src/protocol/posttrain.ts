@@ -152,7 +152,7 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
       vitLrRatio: 0.2,
       optim: S2_OPTIM,
     },
-    seeds: { primary: [1, 2, 3], secondary: [1], lrSelection: 1 },
+    seeds: { primary: [1, 2, 3], secondary: [1, 2], lrSelection: 1 },
     validation: { perGroup: 16, metric: "mean group accuracy", maxNew: 24 },
     featureProbe: { split: "segmentation_test", images: 16 },
     logEvery: 2,

@@ -152,8 +152,11 @@ export interface MLLMStageMetrics extends Record<string, unknown> {
   msPerStep: number;
   /** Loss curve; each point has the global grad norm before/after clipping. */
   curve: LossPoint[];
+  /** First and last log window; Stage 2: mean loss of the first and the last epoch. */
   firstLoss: number;
   finalLoss: number;
+  /** Stage 2: the mean loss of every epoch (the same items each epoch). */
+  epochLosses?: number[];
   /** Relative change of the ViT's weights and features since the stage began. */
   encoderMovement: EncoderMovement;
   /** Peak learning rates per parameter group. */
@@ -407,6 +410,38 @@ interface RunSpec<B> {
   loss: (b: B, step: number) => Tensor;
   terms?: TermLog;
   extra?: Partial<MLLMStageMetrics>;
+  /** Stage 2: steps per epoch; the log windows then tile epochs (see `epochLosses`). */
+  stepsPerEpoch?: number;
+}
+
+/**
+ * First and final loss. Stage 2 runs several epochs over the same items, so it compares the
+ * mean loss of the first epoch with that of the last (the same items, before and after
+ * training on them) and reports every epoch's mean; other stages compare the first and the
+ * last log window.
+ */
+function lossEnds(curve: LossPoint[], stepsPerEpoch?: number) {
+  if (!stepsPerEpoch) return { firstLoss: curve[0].loss, finalLoss: curve.at(-1)!.loss };
+  const epochs = epochLosses(curve, stepsPerEpoch);
+  return { firstLoss: epochs[0], finalLoss: epochs.at(-1)!, epochLosses: epochs };
+}
+
+/** The largest divisor of `n` that is ≤ `max` (≥ 1). */
+function divisorAtMost(n: number, max: number): number {
+  for (let d = Math.min(n, Math.max(1, max)); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
+/** Mean loss of each epoch, from a curve whose windows tile the epochs. */
+function epochLosses(curve: LossPoint[], stepsPerEpoch: number): number[] {
+  const sums: number[] = [];
+  const counts: number[] = [];
+  for (const pt of curve) {
+    const e = Math.floor((pt.step - 1) / stepsPerEpoch);
+    sums[e] = (sums[e] ?? 0) + pt.loss * pt.window;
+    counts[e] = (counts[e] ?? 0) + pt.window;
+  }
+  return sums.map((v, e) => v / counts[e]);
 }
 
 /** Trains `model` with `trainLoop`, measures encoder movement, saves, reports. */
@@ -429,7 +464,7 @@ async function trainMLLM<B>(spec: RunSpec<B>): Promise<MLLMStageMetrics> {
       totalSteps: spec.steps,
       schedule: cfg.optim,
       samplesPerStep: cfg.batch,
-      logEvery: cfg.logEvery,
+      logEvery: spec.stepsPerEpoch ? divisorAtMost(spec.stepsPerEpoch, cfg.logEvery) : cfg.logEvery,
       checkpoint: { dir: ctx.partialDir, every: cfg.checkpointEvery },
       stopAfterSteps: ctx.stopAfterSteps,
       log: ctx.log,
@@ -461,8 +496,7 @@ async function trainMLLM<B>(spec: RunSpec<B>): Promise<MLLMStageMetrics> {
       trainCpuSeconds: r.cpuSeconds,
       msPerStep: (1000 * r.seconds) / Math.max(1, r.steps),
       curve: r.curve,
-      firstLoss: r.curve[0].loss,
-      finalLoss: r.curve.at(-1)!.loss,
+      ...lossEnds(r.curve, spec.stepsPerEpoch),
       encoderMovement: movement,
       lrs,
       ...spec.extra,
@@ -767,6 +801,7 @@ export function stage2Stage(
           loss,
           terms,
           extra: { arm: cfg.arm, condition: cfg.condition, size: cfg.size, lr: cfg.optim.lr },
+          stepsPerEpoch: data.order.stepsPerEpoch,
         });
         if (cfg.arm === "dpo") metrics.dpo = terms!.points as unknown as DpoPoint[];
         if (cfg.arm === "unlikelihood") {
