@@ -39,7 +39,8 @@ const flags = parseFlags(Deno.args, {
   world: { type: "string", default: "runs/world", description: "world cache directory" },
   results: {
     type: "string",
-    description: "a `deno task reproduce` output directory to read results from",
+    description: "a `deno task reproduce` output directory to read results from " +
+      "(default: runs/<preset> when it holds a results.json)",
   },
   timeout: { type: "string", default: "900", description: "seconds allowed per cell" },
 }, USAGE);
@@ -65,7 +66,17 @@ const env: Record<string, string> = {
   PIVOTLAB_PRESET: flags.preset as string,
   PIVOTLAB_WORLD_DIR: resolve(flags.world as string),
 };
-if (flags.results) env.PIVOTLAB_RESULTS = resolve(flags.results as string);
+// Notebooks that show a `reproduce` run read --results, else runs/<preset> when it holds one
+// (notebook 02 runs the preset itself when neither exists).
+const results = (flags.results as string | undefined) ??
+  [resolve(root, "runs", flags.preset as string)].find((d) => {
+    try {
+      return Deno.statSync(resolve(d, "results.json")).isFile;
+    } catch {
+      return false;
+    }
+  });
+if (results) env.PIVOTLAB_RESULTS = resolve(results);
 
 const runs: NotebookRun[] = [];
 for (const path of notebooks) {

@@ -12,7 +12,15 @@
  */
 import { Buffer } from "node:buffer";
 import { type Figure, figureSize, toPlotly } from "./figures.ts";
-import { type Cell, escapeHtml, formatNumber, tableHtml } from "./html.ts";
+import {
+  type Block,
+  type Cell,
+  claimsHtml,
+  escapeHtml,
+  formatNumber,
+  tableHtml,
+  textToHtml,
+} from "./html.ts";
 import { type RgbImage, rgbToPng } from "./images.ts";
 import { figurePng } from "./png.ts";
 
@@ -114,6 +122,53 @@ const TABLE_STYLE =
   `<style>table.data{border-collapse:collapse}table.data th,table.data td{padding:.2rem .6rem;` +
   `border-bottom:1px solid #ddd;text-align:left}table.data td.num{text-align:right;font-variant-numeric:tabular-nums}` +
   `table.data caption{text-align:left;color:#555}</style>`;
+
+const CLAIMS_STYLE =
+  `<style>table.claims{border-collapse:collapse}table.claims th,table.claims td{` +
+  `padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}` +
+  `.badge{display:inline-block;padding:.05rem .5rem;border-radius:1rem;font-size:.85em;` +
+  `font-weight:600;white-space:nowrap}.badge.holds{background:#d9f2e3;color:#125d32}` +
+  `.badge.fails{background:#fbdcdc;color:#8a1c1c}.badge.inconclusive{background:#fdf0cf;` +
+  `color:#7a5400}.badge.pending{border:1px dashed #bbb;color:#888}.note{color:#666;` +
+  `font-size:.85em}</style>`;
+
+/**
+ * Shows a report block (src/report/html.ts): a table (with its caption), a claims table, a
+ * figure, text or an image, as the HTML report shows it.
+ */
+export async function showBlock(block: Block): Promise<Displayable> {
+  switch (block.kind) {
+    case "table": {
+      const rows = block.rows.map((r) =>
+        Object.fromEntries(block.columns.map((c, i) => [c, r[i]]))
+      );
+      // Repeated or empty column names would collapse as record keys: use the matrix.
+      const caption = block.caption
+        ? `<div style="color:#555;margin:.2rem 0">${escapeHtml(block.caption)}</div>`
+        : "";
+      return new Set(block.columns).size === block.columns.length
+        ? showTable(rows, { columns: block.columns, caption: block.caption, digits: block.digits })
+        : displayable({
+          "text/html": caption + tableHtml(block.columns, block.rows, block) + TABLE_STYLE,
+          "text/plain": formatTextTable(block.columns, block.rows, block.digits),
+        });
+    }
+    case "claims":
+      return displayable({
+        "text/html": claimsHtml(block.claims) + CLAIMS_STYLE,
+        "text/plain": block.claims.map((c) => `${c.id} ${c.verdict}: ${c.claim} (${c.measured})`)
+          .join("\n"),
+      });
+    case "figure":
+      return await showFigure(block.figure);
+    case "text":
+      return showHtml(textToHtml(block.text), block.text);
+    case "html":
+      return showHtml(block.html);
+    case "image":
+      return await showImage(block.png, { caption: block.caption, width: block.width });
+  }
+}
 
 /** Shows HTML (trusted: produced by library code). */
 export function showHtml(html: string, plain = "[html]"): Displayable {

@@ -99,7 +99,9 @@ function cellHtml(cell: Cell, digits: number): string {
       escapeHtml(formatNumber(cell, digits))
     }</td>`;
   }
-  return `<td style="text-align:left">${escapeHtml(cell)}</td>`;
+  // Short single tokens ("1.00e-4", "e0-vit-s", "does not hold") do not break at hyphens.
+  const keep = cell.length <= 16 && !/\s/.test(cell.replace(/ (not )?hold$/, ""));
+  return `<td style="text-align:left${keep ? ";white-space:nowrap" : ""}">${escapeHtml(cell)}</td>`;
 }
 
 /** An HTML table of rows (numbers right-aligned). */
@@ -159,11 +161,11 @@ async function figureHtml(fig: Figure, id: string, caption?: string): Promise<st
 }
 
 const STYLE = `
-body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;max-width:980px;margin:2rem auto;padding:0 1.2rem}
+body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;max-width:1080px;margin:2rem auto;padding:0 1.2rem}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 .subtitle{color:#555;margin-top:0}code{background:#f3f3f3;padding:0 .25em;border-radius:3px}
 table{border-collapse:collapse;margin:1rem 0;font-size:.93rem}th,td{padding:.35rem .7rem;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
-th{background:#f7f7f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.empty{color:#aaa}caption{caption-side:top;text-align:left;color:#555;padding-bottom:.3rem}
+th{background:#f7f7f7}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.empty{color:#aaa}caption{caption-side:top;text-align:left;color:#555;padding-bottom:.3rem}
 .claims td.id{font-weight:600;white-space:nowrap}.note{color:#666;font-size:.85rem;margin-top:.2rem}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:1rem;font-size:.82rem;font-weight:600;white-space:nowrap}
 .badge.holds{background:#d9f2e3;color:#125d32}.badge.fails{background:#fbdcdc;color:#8a1c1c}.badge.inconclusive{background:#fdf0cf;color:#7a5400}.badge.pending{background:#fff;color:#888;border:1px dashed #bbb;font-weight:500}

@@ -32,6 +32,7 @@ export {
   displayable,
   formatTextTable,
   JUPYTER_DISPLAY,
+  showBlock,
   showFigure,
   showHtml,
   showImage,
@@ -57,3 +58,26 @@ export {
   questionItems,
   questionSheet,
 } from "./world_views.ts";
+export {
+  CLAIMS,
+  claimTally,
+  KNOWLEDGE_TIE_MARGIN,
+  pretrainTable,
+  readmeResultsSection,
+  replaceReadmeSection,
+  reproduceClaims,
+  reproduceReportSpec,
+  type ReproduceResults,
+  verdictWithin,
+  writeReproduceReport,
+} from "./reproduce_report.ts";
+export {
+  loadSftVsDpoRun,
+  sftVsDpoAccuracy,
+  sftVsDpoClaimsOf,
+  sftVsDpoComparisons,
+  sftVsDpoFigure,
+  type SftVsDpoFigureName,
+  type SftVsDpoRun,
+  sftVsDpoRunOf,
+} from "./sft_vs_dpo_views.ts";

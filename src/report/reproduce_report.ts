@@ -190,7 +190,7 @@ function encoderMoved(r: ReproduceResults): Measured | null {
       ? `did not move: ${still.map((a) => a.label).join(", ")}`
       : known.length < all.length
       ? "a stage did not report its encoder movement"
-      : `moved = above ${ENCODER_MOVED}`,
+      : `moved: a relative L2 change above ${ENCODER_MOVED.toExponential(0)}`,
   };
 }
 
@@ -387,7 +387,8 @@ export function pretrainTable(summary: StageSummary[]): Block {
       "GFLOP",
       "train s",
       "loss first → last",
-      "quality",
+      "quality metric",
+      "value",
       "chance",
       "vs chance",
       "cached",
@@ -399,7 +400,8 @@ export function pretrainTable(summary: StageSummary[]): Block {
       num(s.flops / 1e9),
       num(s.trainSeconds),
       `${num(s.firstLoss)} → ${num(s.finalLoss)}`,
-      s.quality ? `${s.quality.metric} ${num(s.quality.value, 4)}` : "–",
+      s.quality?.metric ?? "–",
+      s.quality ? num(s.quality.value, 4) : null,
       s.quality ? num(s.quality.chance, 4) : null,
       s.beatsChance ? "beaten" : "NOT beaten",
       s.cached ? "yes" : "no",

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { NotebookRun } from "../../src/report/notebooks.ts";
 import { runNotebook } from "../../src/report/notebooks.ts";
 import { ensureJupyter } from "../../src/report/setup.ts";
+import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, "runs/test-artifacts/notebooks");
@@ -41,9 +42,21 @@ function expectedOutputs(source: string): number {
   return logs + (source.match(/\bshow[A-Z]\w*\(/g)?.length ?? 0);
 }
 
-async function runTask(name: string): Promise<NotebookRun> {
+async function runTask(name: string, extra: string[] = []): Promise<NotebookRun> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["task", "notebooks", "--preset", "tiny", "--only", name, "--out", OUT, "--world", WORLD],
+    args: [
+      "task",
+      "notebooks",
+      "--preset",
+      "tiny",
+      "--only",
+      name,
+      "--out",
+      OUT,
+      "--world",
+      WORLD,
+      ...extra,
+    ],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -59,8 +72,8 @@ async function runTask(name: string): Promise<NotebookRun> {
   return runs[0];
 }
 
-async function checkNotebook(name: string): Promise<void> {
-  const run = await runTask(name);
+async function checkNotebook(name: string, extra: string[] = []): Promise<void> {
+  const run = await runTask(name, extra);
   assert.equal(run.error, null);
   const source = await codeCells(join(ROOT, "notebooks", `${name}.ipynb`));
   const executed = await codeCells(run.executed);
@@ -109,6 +122,22 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () => checkNotebook("01-world"),
+});
+
+Deno.test({
+  name: "notebook 02-sft-vs-dpo on the tiny reproduce run's results, with every output kept",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // The tiny run shared with tests/experiments/sft_vs_dpo_tiny.test.ts (PIVOTLAB_RESULTS).
+    const run = await tinyReproduce();
+    const results = JSON.parse(await Deno.readTextFile(join(run.out, "results.json")));
+    if (!results.sftVsDpo || "pending" in results.sftVsDpo) {
+      console.log(`SKIPPED: the tiny run has no SFT-vs-DPO results (exit ${run.code})`);
+      return;
+    }
+    await checkNotebook("02-sft-vs-dpo", ["--results", run.out]);
+  },
 });
 
 Deno.test({

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserCheck } from "../../src/report/browser.ts";
 import { type ReportSpec, writeReport } from "../../src/report/html.ts";
+import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, "runs/test-artifacts");
@@ -101,6 +102,50 @@ const SPEC: ReportSpec = {
     },
   ],
 };
+
+/** Runs `deno task check-report` on a report; returns its findings. */
+async function checkReport(report: string, screenshot: string) {
+  await Deno.remove(screenshot).catch(() => {});
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "check-report", "--report", report, "--screenshot", screenshot],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  const line = stdout.split("\n").find((l) => l.startsWith("{"));
+  assert.ok(line, `check-report printed no result (exit ${out.code}):\n${stderr.slice(-2000)}`);
+  return { code: out.code, check: JSON.parse(line) as BrowserCheck & { failures: string[] } };
+}
+
+Deno.test({
+  name: "the tiny reproduce's report.html in headless Chromium: every chart renders, no console " +
+    "errors, a verdict or 'not run yet' per claim; screenshot kept",
+  sanitizeResources: false,
+  fn: async () => {
+    const run = await tinyReproduce(); // shared with tests/experiments/sft_vs_dpo_tiny.test.ts
+    const keep = join(OUT, "reproduce-tiny");
+    await Deno.mkdir(keep, { recursive: true });
+    const report = join(keep, "report.html");
+    await Deno.copyFile(join(run.out, "report.html"), report);
+    await Deno.copyFile(join(run.out, "results.json"), join(keep, "results.json"));
+    const { code, check } = await checkReport(report, join(keep, "report.png"));
+    console.log(
+      `figures ${check.figures}, .main-svg per figure ${check.mainSvgPerFigure.join("/")}, ` +
+        `badges ${check.badges}, screenshot ${check.screenshot}`,
+    );
+    assert.deepEqual(check.failures, []);
+    assert.equal(code, 0);
+    const results = JSON.parse(await Deno.readTextFile(join(keep, "results.json")));
+    if (results.sftVsDpo && !("pending" in results.sftVsDpo)) {
+      assert.ok(check.figures >= 4, `${check.figures} figures`);
+    }
+    const { CLAIMS } = await import("../../src/report/reproduce_report.ts");
+    assert.equal(check.badges, CLAIMS.length, "one badge per claim");
+    assert.ok((await Deno.stat(join(keep, "report.png"))).size > 50000, "screenshot kept");
+  },
+});
 
 Deno.test({
   name:
