@@ -76,10 +76,7 @@ Deno.test({
         const s = a.test[g];
         assert.ok(s, `${a.id}: no ${g}`);
         assert.ok(Number.isFinite(s.mean), `${a.id} ${g} mean`);
-        // Secondary conditions may run on one seed (tiny's do): no spread then.
-        if (a.seeds.length >= 2) {
-          assert.ok(s.sd !== null && s.ci95 !== null, `${a.id} ${g}: spread and interval`);
-        }
+        assert.ok(s.sd !== null && s.ci95 !== null, `${a.id} ${g}: spread and interval`);
         assert.equal(s.n, a.seeds.length);
       }
     }
