@@ -410,38 +410,15 @@ interface RunSpec<B> {
   loss: (b: B, step: number) => Tensor;
   terms?: TermLog;
   extra?: Partial<MLLMStageMetrics>;
-  /** Stage 2: steps per epoch; the log windows then tile epochs (see `epochLosses`). */
-  stepsPerEpoch?: number;
+  /**
+   * Stage 2: the loss is read every step, and `epochLoss` turns the per-step curve into
+   * each epoch's exact mean over its items (see `MLLMStageMetrics.epochLosses`).
+   */
+  epochLoss?: (curve: LossPoint[]) => number[];
 }
 
-/**
- * First and final loss. Stage 2 runs several epochs over the same items, so it compares the
- * mean loss of the first epoch with that of the last (the same items, before and after
- * training on them) and reports every epoch's mean; other stages compare the first and the
- * last log window.
- */
-function lossEnds(curve: LossPoint[], stepsPerEpoch?: number) {
-  if (!stepsPerEpoch) return { firstLoss: curve[0].loss, finalLoss: curve.at(-1)!.loss };
-  const epochs = epochLosses(curve, stepsPerEpoch);
+function epochEnds(epochs: number[]) {
   return { firstLoss: epochs[0], finalLoss: epochs.at(-1)!, epochLosses: epochs };
-}
-
-/** The largest divisor of `n` that is ≤ `max` (≥ 1). */
-function divisorAtMost(n: number, max: number): number {
-  for (let d = Math.min(n, Math.max(1, max)); d > 1; d--) if (n % d === 0) return d;
-  return 1;
-}
-
-/** Mean loss of each epoch, from a curve whose windows tile the epochs. */
-function epochLosses(curve: LossPoint[], stepsPerEpoch: number): number[] {
-  const sums: number[] = [];
-  const counts: number[] = [];
-  for (const pt of curve) {
-    const e = Math.floor((pt.step - 1) / stepsPerEpoch);
-    sums[e] = (sums[e] ?? 0) + pt.loss * pt.window;
-    counts[e] = (counts[e] ?? 0) + pt.window;
-  }
-  return sums.map((v, e) => v / counts[e]);
 }
 
 /** Trains `model` with `trainLoop`, measures encoder movement, saves, reports. */
@@ -464,7 +441,7 @@ async function trainMLLM<B>(spec: RunSpec<B>): Promise<MLLMStageMetrics> {
       totalSteps: spec.steps,
       schedule: cfg.optim,
       samplesPerStep: cfg.batch,
-      logEvery: spec.stepsPerEpoch ? divisorAtMost(spec.stepsPerEpoch, cfg.logEvery) : cfg.logEvery,
+      logEvery: spec.epochLoss ? 1 : cfg.logEvery,
       checkpoint: { dir: ctx.partialDir, every: cfg.checkpointEvery },
       stopAfterSteps: ctx.stopAfterSteps,
       log: ctx.log,
@@ -496,7 +473,10 @@ async function trainMLLM<B>(spec: RunSpec<B>): Promise<MLLMStageMetrics> {
       trainCpuSeconds: r.cpuSeconds,
       msPerStep: (1000 * r.seconds) / Math.max(1, r.steps),
       curve: r.curve,
-      ...lossEnds(r.curve, spec.stepsPerEpoch),
+      ...(spec.epochLoss ? epochEnds(spec.epochLoss(r.curve)) : {
+        firstLoss: r.curve[0].loss,
+        finalLoss: r.curve.at(-1)!.loss,
+      }),
       encoderMovement: movement,
       lrs,
       ...spec.extra,
@@ -801,7 +781,7 @@ export function stage2Stage(
           loss,
           terms,
           extra: { arm: cfg.arm, condition: cfg.condition, size: cfg.size, lr: cfg.optim.lr },
-          stepsPerEpoch: data.order.stepsPerEpoch,
+          epochLoss: (curve) => epochMeans(cfg, data, curve, terms?.points ?? []),
         });
         if (cfg.arm === "dpo") metrics.dpo = terms!.points as unknown as DpoPoint[];
         if (cfg.arm === "unlikelihood") {
@@ -814,4 +794,39 @@ export function stage2Stage(
       }
     },
   };
+}
+
+/**
+ * Each epoch's loss over its items, exactly: every epoch visits the same items (in a new
+ * order, so batch means alone would weight them differently), so per-step losses are
+ * re-weighted to the loss's own normalisation — SFT by response tokens, DPO by items (equal
+ * per step), the control's two parts by chosen and by differing rejected tokens.
+ */
+function epochMeans(
+  cfg: Stage2Config,
+  data: PreferenceData,
+  curve: LossPoint[],
+  terms: Record<string, number>[],
+): number[] {
+  const spe = data.order.stepsPerEpoch;
+  const at = new Map(curve.map((pt) => [pt.step, pt.loss]));
+  const part = new Map(terms.map((pt) => [pt.step, pt]));
+  const out: number[] = [];
+  for (let e = 0; e < cfg.epochs; e++) {
+    let [a, wa, b, wb] = [0, 0, 0, 0];
+    for (let s = e * spe; s < (e + 1) * spe; s++) {
+      const rows = data.rows(s);
+      const tokens = rows.reduce((n, r) => n + r.chosen.length, 0);
+      if (cfg.arm === "sft") [a, wa] = [a + at.get(s + 1)! * tokens, wa + tokens];
+      else if (cfg.arm === "dpo") [a, wa] = [a + at.get(s + 1)!, wa + 1];
+      else {
+        const diff = rows.reduce((n, r) => n + r.rejectedDiff.length, 0);
+        const pt = part.get(s + 1)!;
+        [a, wa] = [a + pt.sft * tokens, wa + tokens];
+        [b, wb] = [b + pt.unlikelihood * diff, wb + diff];
+      }
+    }
+    out.push(a / wa + (wb > 0 ? cfg.unlikelihoodAlpha * (b / wb) : 0));
+  }
+  return out;
 }
