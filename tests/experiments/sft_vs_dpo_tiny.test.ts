@@ -107,7 +107,9 @@ Deno.test({
     assert.ok(r.stages.length > 0);
     await Deno.stat(`${out}/sft-vs-dpo.html`);
     const report = await Deno.readTextFile(`${out}/report.html`);
-    assert.ok(report.indexOf('class="claims"') < report.indexOf("SFT vs DPO: accuracy by group"));
+    assert.ok(
+      report.indexOf('class="claims"') < report.indexOf("SFT vs DPO: accuracy by group</h2>"),
+    );
     const pngs = [...Deno.readDirSync(`${out}/figures`)].filter((e) => e.name.endsWith(".png"));
     assert.equal(pngs.length, report.match(/class="plot"/g)?.length ?? 0, "a PNG per figure");
     assert.ok(pngs.length >= 4, `${pngs.length} figures`);
