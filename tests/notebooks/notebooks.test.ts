@@ -112,6 +112,8 @@ async function checkNotebook(name: string, extra: string[] = []): Promise<void> 
 
 Deno.test({
   name: "notebook 00-engine runs on tiny with every output kept",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () => checkNotebook("00-engine"),
@@ -119,6 +121,8 @@ Deno.test({
 
 Deno.test({
   name: "notebook 01-world runs on tiny with every output kept",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
   fn: () => checkNotebook("01-world"),
@@ -126,6 +130,8 @@ Deno.test({
 
 Deno.test({
   name: "notebook 02-sft-vs-dpo on the tiny reproduce run's results, with every output kept",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -142,6 +148,8 @@ Deno.test({
 
 Deno.test({
   name: "notebook runner: a failing cell fails the run, naming the cell; earlier outputs are saved",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
