@@ -618,7 +618,7 @@ export function readmeResultsSection(
     ...list(t.inconclusive),
     "",
     `**Not run yet (${t["not run yet"].length}):** ` +
-    (t["not run yet"].map((c) => `${c.id} ${c.claim.charAt(0).toLowerCase()}${c.claim.slice(1)}`)
+    (t["not run yet"].map((c) => `${c.id}: ${c.claim}`)
       .join("; ") || "none") +
     ".",
   ];

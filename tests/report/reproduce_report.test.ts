@@ -299,7 +299,7 @@ Deno.test("README results section: plain about what held, about the preset, and 
   assert.match(tiny, /2026-05-01 12:00 UTC/);
   assert.match(tiny, /2 cores/);
   assert.match(tiny, /\*\*Held \(\d+\):\*\*\n- F2: DPO beats SFT on the strongly/);
-  assert.match(tiny, /\*\*Not run yet \(\d+\):\*\* F1 /);
+  assert.match(tiny, /\*\*Not run yet \(\d+\):\*\* F1: /);
   const small = readmeResultsSection(
     { results: results(record(), "small"), mtime: null, outDir: "runs/small" },
     { outDir: "runs/small" },
