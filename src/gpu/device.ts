@@ -22,10 +22,13 @@ export class NoAdapterError extends Error {
 
 /** The process-wide GPU context every kernel runs on. */
 export interface Gpu {
+  /** The WebGPU device every kernel runs on. */
   device: GPUDevice;
   /** Adapter description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   adapterName: string;
+  /** The device limits (requested at the adapter's maximum). */
   limits: GPUSupportedLimits;
+  /** The optional features enabled on the device. */
   features: ReadonlySet<string>;
   /** Validation or out-of-memory errors reported by the device since the last check. */
   errors: string[];

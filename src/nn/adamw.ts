@@ -19,6 +19,7 @@ import { wantsDecay } from "./module.ts";
 
 /** A set of parameters sharing a learning rate and a weight decay. */
 export interface ParamGroup {
+  /** The parameters of the group. */
   params: Tensor[];
   /** Peak learning rate; each step uses `lr · lrFactor`. */
   lr: number;
@@ -44,7 +45,9 @@ export interface AdamWOptions {
 
 /** Per-parameter optimizer state. */
 export interface AdamState {
+  /** First-moment estimate. */
   m: Tensor;
+  /** Second-moment estimate. */
   v: Tensor;
   /** Updates this parameter has received (its bias correction uses step + 1). */
   step: number;
@@ -82,10 +85,15 @@ export function decayGroups(
 
 /** The AdamW optimizer (decoupled weight decay, bias correction, as torch.optim.AdamW). */
 export class AdamW {
+  /** Parameter groups with their own learning rates. */
   readonly groups: ParamGroup[];
+  /** Adam's (β1, β2). */
   readonly betas: [number, number];
+  /** Adam's ε. */
   readonly eps: number;
+  /** Global-norm clipping threshold (none when undefined). */
   maxGradNorm: number | undefined;
+  /** Whether the gradient norm is computed even without clipping. */
   trackGradNorm: boolean;
   /** Optimizer steps taken (the schedule position). */
   stepCount = 0;
@@ -100,6 +108,7 @@ export class AdamW {
   /** Parameters and partial-sum counts of the latest norm measurement (for diagnostics). */
   #lastMeasured: { params: Tensor[]; counts: number[] } | null = null;
 
+  /** An optimizer over `groups`. */
   constructor(groups: ParamGroup[], opts: AdamWOptions = {}) {
     const seen = new Set<Tensor>();
     for (const g of groups) {

@@ -31,10 +31,14 @@ export interface MHAOptions {
 
 /** Multi-head self-attention over [B, T, D]. */
 export class MultiHeadAttention extends Module {
+  /** The fused q/k/v projection, [dim, 3·dim]. */
   readonly qkv: Linear;
+  /** The output projection. */
   readonly proj: Linear;
+  /** Size of one head (dim / heads). */
   readonly headDim: number;
 
+  /** Self-attention over `dim` features in `heads` heads. */
   constructor(readonly dim: number, readonly heads: number, rng: Rng, opts: MHAOptions = {}) {
     super();
     this.headDim = dim / heads;

@@ -33,6 +33,7 @@ export const CHECKPOINT_FILES = {
 
 /** What `meta.json` holds. */
 export interface CheckpointMeta {
+  /** Format tag, checked on load. */
   format: "pivotlab-checkpoint-1";
   /** Optimizer steps taken (the schedule position); null without an optimizer. */
   step: number | null;
@@ -55,6 +56,7 @@ function metaBytes(meta: CheckpointMeta): Uint8Array {
 
 /** A checkpoint that does not fit the model or optimizer it is loaded into. */
 export class CheckpointError extends Error {
+  /** `detail` names the file and tensor at fault. */
   constructor(detail: string) {
     super(`checkpoint: ${detail}`);
     this.name = "CheckpointError";

@@ -24,6 +24,7 @@ export class Dropout extends Module {
    * @param p drop probability in [0, 1)
    * @param site a number unique to this layer within its model (decorrelates the masks)
    */
+  /** Drops with probability `p`; `site` tells this layer's masks from others'. */
   constructor(readonly p: number, readonly site: number) {
     super();
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p = ${p} is not in [0, 1)`);

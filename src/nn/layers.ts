@@ -39,6 +39,7 @@ export class Linear extends Module {
   /** [out], or null without bias. */
   readonly bias: Tensor | null;
 
+  /** A layer mapping `inFeatures` to `outFeatures`, initialised from `rng`. */
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -73,9 +74,12 @@ export class Linear extends Module {
 
 /** LayerNorm over the last axis with a learned gain (ones) and shift (zeros). */
 export class LayerNorm extends Module {
+  /** Scale, initialised to ones. */
   readonly weight: Tensor;
+  /** Shift, initialised to zeros. */
   readonly bias: Tensor;
 
+  /** Normalises the last axis of size `dim`. */
   constructor(readonly dim: number, rng: Rng, readonly eps = 1e-5) {
     super();
     this.weight = this.param("weight", [dim], constInit(1), rng, { decay: false });
@@ -90,8 +94,10 @@ export class LayerNorm extends Module {
 
 /** A lookup table [count, dim] indexed by i32 ids; ids outside the table give zeros. */
 export class Embedding extends Module {
+  /** The table, [count, dim]. */
   readonly weight: Tensor;
 
+  /** A table of `count` vectors of size `dim`. */
   constructor(readonly count: number, readonly dim: number, rng: Rng, std = INIT_STD) {
     super();
     this.weight = this.param("weight", [count, dim], normalInit(std), rng, { decay: false });
@@ -115,9 +121,12 @@ export interface MLPOptions {
 
 /** Linear → GELU (tanh form) → Linear; the transformer MLP and the vision–language projector. */
 export class MLP extends Module {
+  /** First layer (input → hidden). */
   readonly fc1: Linear;
+  /** Second layer (hidden → output). */
   readonly fc2: Linear;
 
+  /** Linear → GELU → Linear. */
   constructor(inDim: number, hidden: number, outDim: number, rng: Rng, opts: MLPOptions = {}) {
     super();
     const std = opts.std ?? INIT_STD;

@@ -173,8 +173,10 @@ export class Module {
 
 /** An indexed list of modules; children are named `0`, `1`, … */
 export class ModuleList<M extends Module = Module> extends Module {
+  /** The modules, in order (children named 0, 1, …). */
   readonly items: M[];
 
+  /** Registers `items` as children. */
   constructor(items: M[]) {
     super();
     this.items = items;

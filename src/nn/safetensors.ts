@@ -12,19 +12,25 @@ export type SafeDType = "F32" | "I32";
 
 /** One tensor of a safetensors file, on the CPU. */
 export interface SafeTensor {
+  /** Element type. */
   dtype: SafeDType;
+  /** Dimensions. */
   shape: number[];
+  /** Row-major data. */
   data: Float32Array | Int32Array;
 }
 
 /** A decoded file: tensors by name and the string metadata. */
 export interface SafeFile {
+  /** Tensors by name. */
   tensors: Map<string, SafeTensor>;
+  /** The header's `__metadata__` map. */
   metadata: Record<string, string>;
 }
 
 /** A malformed or unsupported safetensors byte string. */
 export class SafetensorsError extends Error {
+  /** `detail` says what is malformed. */
   constructor(detail: string) {
     super(`safetensors: ${detail}`);
     this.name = "SafetensorsError";

@@ -35,13 +35,20 @@ export interface BlockCall extends AttentionMask {
 
 /** A pre-LN transformer block over [B, T, D]. */
 export class TransformerBlock extends Module {
+  /** Norm before attention. */
   readonly ln1: LayerNorm;
+  /** Multi-head self-attention. */
   readonly attn: MultiHeadAttention;
+  /** Norm before the MLP. */
   readonly ln2: LayerNorm;
+  /** The feed-forward MLP. */
   readonly mlp: MLP;
+  /** Dropout on the attention branch. */
   readonly drop1: Dropout;
+  /** Dropout on the MLP branch. */
   readonly drop2: Dropout;
 
+  /** A pre-LN block of width `dim`. */
   constructor(readonly dim: number, heads: number, rng: Rng, opts: BlockOptions = {}) {
     super();
     const outStd = INIT_STD / Math.sqrt(2 * (opts.layers ?? 1));

@@ -17,23 +17,31 @@ import { noGrad, type Tensor, tensor } from "./tensor.ts";
 
 /** One differentiable input of the checked function. */
 export interface GradCheckInput {
+  /** Label of the input in the result rows. */
   name: string;
+  /** Shape of the input. */
   shape: number[];
+  /** Values of the input. */
   values: ArrayLike<number>;
 }
 
 /** The comparison for one input. */
 export interface GradCheckRow {
+  /** Label of the checked input. */
   input: string;
+  /** Number of elements compared. */
   elements: number;
   /** max |analytic − numeric| and the element where it occurs. */
   maxAbsError: number;
+  /** Element with the largest error. */
   worstIndex: number;
   /** max |analytic − numeric| / max(|numeric|, atol) over elements. */
   maxRelError: number;
   /** Whether every element has |analytic − numeric| ≤ atol + rtol·|numeric|. */
   ok: boolean;
+  /** Gradient from autograd. */
   analytic: Float32Array;
+  /** Gradient from central differences. */
   numeric: Float64Array;
 }
 
@@ -41,7 +49,9 @@ export interface GradCheckRow {
 export interface GradCheckOptions {
   /** Central-difference step (default 1e-2; f32 forwards need a large one). */
   eps?: number;
+  /** Absolute tolerance. */
   atol?: number;
+  /** Relative tolerance. */
   rtol?: number;
   /** Seed of the random weights w. */
   seed?: number;

@@ -4,8 +4,17 @@
  * @module
  */
 
-export { type DType, isGradEnabled, noGrad, parameter, sizeOf, Tensor, tensor } from "./tensor.ts";
-export { keep, tidy } from "./scope.ts";
+export {
+  type DType,
+  type GradNode,
+  isGradEnabled,
+  noGrad,
+  parameter,
+  sizeOf,
+  Tensor,
+  tensor,
+} from "./tensor.ts";
+export { type Disposable, keep, tidy } from "./scope.ts";
 export { backward, record, zeroGrad } from "./autograd.ts";
 export { ShapeError } from "./errors.ts";
 export { Rng } from "./random.ts";
@@ -37,7 +46,7 @@ export {
 export { max, mean, meanAll, sum, sumAll } from "./ops/reduce.ts";
 export { layerNorm, logSoftmax, softmax } from "./ops/norm.ts";
 export { dropout } from "./ops/dropout.ts";
-export { matmul, matmulNoGrad, type MatmulOptions } from "./ops/matmul.ts";
+export { matmul, matmulNoGrad, type MatmulOptions, type MatmulVersion } from "./ops/matmul.ts";
 export {
   attention,
   type AttentionOptions,

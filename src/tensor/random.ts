@@ -12,6 +12,7 @@ export class Rng {
   #d: number;
   #spare: number | null = null;
 
+  /** A generator whose whole stream is fixed by `seed`. */
   constructor(seed: number) {
     let s = seed >>> 0;
     const next = () => {

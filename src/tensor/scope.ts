@@ -7,7 +7,9 @@
 
 /** What a scope needs to know of a tensor. */
 export interface Disposable {
+  /** Releases the resource. */
   dispose(): void;
+  /** Whether it has been released. */
   readonly disposed: boolean;
 }
 

@@ -15,7 +15,9 @@ export type DType = "f32" | "i32";
 
 /** A recorded operation: its inputs and how to turn the output's gradient into theirs. */
 export interface GradNode {
+  /** Name of the op that recorded it. */
   op: string;
+  /** The op's inputs, in order. */
   inputs: Tensor[];
   /** Returns one gradient per input (null where the input needs none). */
   backward: (grad: Tensor) => (Tensor | null)[];
@@ -66,8 +68,11 @@ function checkShape(shape: readonly number[], op: string): void {
 
 /** A GPU tensor. Create with `tensor`, `zeros`, ops or parameters; never `new` directly. */
 export class Tensor {
+  /** Dimensions, outermost first (row-major). */
   readonly shape: readonly number[];
+  /** Number of elements. */
   readonly size: number;
+  /** Element type. */
   readonly dtype: DType;
   /** Whether gradients flow to this tensor. */
   requiresGrad: boolean;
@@ -103,6 +108,7 @@ export class Tensor {
     return this.#storage.buffer;
   }
 
+  /** Whether the GPU memory has been released. */
   get disposed(): boolean {
     return this.#storage === null;
   }
@@ -175,6 +181,7 @@ export class Tensor {
     if (arr.byteLength > 0) gpu().device.queue.writeBuffer(this.buffer, 0, arr);
   }
 
+  /** A short description: name, shape and dtype. */
   toString(): string {
     return `Tensor(${this.name ? this.name + ", " : ""}[${this.shape.join(", ")}], ${this.dtype})`;
   }

@@ -71,10 +71,23 @@ const OPS = {
   square: { fwd: "x * x", grad: { expr: "2.0 * g * x", uses: "x" }, flops: 1, gradFlops: 2 },
   scale: { fwd: "x * p.s", grad: "self", flops: 1, gradFlops: 1 },
   addScalar: { fwd: "x + p.s", grad: "pass", flops: 1, gradFlops: 0 },
-} satisfies Record<string, UnaryDef>;
+} satisfies Record<UnaryName, UnaryDef>;
 
-/** Names of the unary ops. */
-export type UnaryName = keyof typeof OPS;
+/** Names of the unary ops (the keys of the op table). */
+export type UnaryName =
+  | "exp"
+  | "log"
+  | "tanh"
+  | "gelu"
+  | "relu"
+  | "sigmoid"
+  | "logSigmoid"
+  | "softplus"
+  | "neg"
+  | "sqrt"
+  | "square"
+  | "scale"
+  | "addScalar";
 
 const fwdCode = new Map<string, string>();
 const gradCode = new Map<string, string>();
