@@ -15,8 +15,8 @@ import { ones } from "../tensor/ops/create.ts";
 import { crossEntropy } from "../tensor/ops/loss.ts";
 import { ShapeError } from "../tensor/errors.ts";
 import { Embedding, INIT_STD, LayerNorm, Linear } from "./layers.ts";
-import { Module, ModuleList, normalInit } from "./module.ts";
-import { TransformerBlock } from "./transformer.ts";
+import { Module, type ModuleList, normalInit } from "./module.ts";
+import { blockStack, type TransformerBlock } from "./transformer.ts";
 
 /** The shape of a causal LM, as plain data. */
 export interface CausalLMConfig {
@@ -63,17 +63,10 @@ export class CausalLM extends Module {
     const { vocab, maxLen, width, depth, heads } = config;
     this.tokEmbed = this.child("tok_embed", new Embedding(vocab, width, rng));
     this.pos = this.param("pos", [maxLen, width], normalInit(INIT_STD), rng, { decay: false });
-    const blocks = Array.from(
-      { length: depth },
-      (_, i) =>
-        new TransformerBlock(width, heads, rng, {
-          mlpRatio: config.mlpRatio ?? 4,
-          dropout: config.dropout ?? 0,
-          layers: depth,
-          index: i,
-        }),
+    this.blocks = this.child(
+      "blocks",
+      blockStack(width, heads, depth, rng, { mlpRatio: config.mlpRatio, dropout: config.dropout }),
     );
-    this.blocks = this.child("blocks", new ModuleList(blocks));
     this.norm = this.child("norm", new LayerNorm(width, rng));
     this.head = this.child("head", new Linear(width, vocab, rng, { bias: false }));
   }

@@ -25,7 +25,7 @@ export {
 } from "./layers.ts";
 export { Dropout, mixSeed } from "./dropout.ts";
 export { type AttentionMask, type MHAOptions, MultiHeadAttention } from "./attention.ts";
-export { type BlockCall, type BlockOptions, TransformerBlock } from "./transformer.ts";
+export { type BlockCall, type BlockOptions, blockStack, TransformerBlock } from "./transformer.ts";
 export {
   type AdamState,
   AdamW,

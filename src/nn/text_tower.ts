@@ -15,8 +15,8 @@ import { paddingMask } from "../tensor/ops/masks.ts";
 import { meanPool } from "../tensor/ops/vision.ts";
 import { ShapeError } from "../tensor/errors.ts";
 import { Embedding, INIT_STD, LayerNorm, Linear } from "./layers.ts";
-import { Module, ModuleList, normalInit } from "./module.ts";
-import { TransformerBlock } from "./transformer.ts";
+import { Module, type ModuleList, normalInit } from "./module.ts";
+import { blockStack, type TransformerBlock } from "./transformer.ts";
 
 /** The shape of a text tower, as plain data. */
 export interface TextTowerConfig {
@@ -58,17 +58,10 @@ export class TextTower extends Module {
     const { vocab, maxLen, width, depth, heads, embedDim } = config;
     this.tokEmbed = this.child("tok_embed", new Embedding(vocab, width, rng));
     this.pos = this.param("pos", [maxLen, width], normalInit(INIT_STD), rng, { decay: false });
-    const blocks = Array.from(
-      { length: depth },
-      (_, i) =>
-        new TransformerBlock(width, heads, rng, {
-          mlpRatio: config.mlpRatio ?? 4,
-          dropout: config.dropout ?? 0,
-          layers: depth,
-          index: i,
-        }),
+    this.blocks = this.child(
+      "blocks",
+      blockStack(width, heads, depth, rng, { mlpRatio: config.mlpRatio, dropout: config.dropout }),
     );
-    this.blocks = this.child("blocks", new ModuleList(blocks));
     this.norm = this.child("norm", new LayerNorm(width, rng));
     this.proj = this.child("proj", new Linear(width, embedDim, rng));
   }

@@ -11,7 +11,7 @@ import { add } from "../tensor/ops/binary.ts";
 import { type AttentionMask, MultiHeadAttention } from "./attention.ts";
 import { Dropout } from "./dropout.ts";
 import { INIT_STD, LayerNorm, MLP } from "./layers.ts";
-import { Module } from "./module.ts";
+import { Module, ModuleList } from "./module.ts";
 
 /** Options of `TransformerBlock`. */
 export interface BlockOptions {
@@ -70,4 +70,28 @@ export class TransformerBlock extends Module {
     const h = add(x, this.drop1.forward(this.attn.forward(this.ln1.forward(x), call), call.seed));
     return add(h, this.drop2.forward(this.mlp.forward(this.ln2.forward(h)), call.seed));
   }
+}
+
+/**
+ * `depth` pre-LN blocks of width `width`, created in order from `rng` (so a model's
+ * initialisation depends only on its config and seed), with GPT-2's depth-scaled residual init.
+ */
+export function blockStack(
+  width: number,
+  heads: number,
+  depth: number,
+  rng: Rng,
+  opts: { mlpRatio?: number; dropout?: number } = {},
+): ModuleList<TransformerBlock> {
+  const blocks = Array.from(
+    { length: depth },
+    (_, i) =>
+      new TransformerBlock(width, heads, rng, {
+        mlpRatio: opts.mlpRatio ?? 4,
+        dropout: opts.dropout ?? 0,
+        layers: depth,
+        index: i,
+      }),
+  );
+  return new ModuleList(blocks);
 }

@@ -15,8 +15,8 @@ import { meanPool, patchify } from "../tensor/ops/vision.ts";
 import { crossEntropy } from "../tensor/ops/loss.ts";
 import { ShapeError } from "../tensor/errors.ts";
 import { INIT_STD, LayerNorm, Linear } from "./layers.ts";
-import { Module, ModuleList, normalInit } from "./module.ts";
-import { TransformerBlock } from "./transformer.ts";
+import { Module, type ModuleList, normalInit } from "./module.ts";
+import { blockStack, type TransformerBlock } from "./transformer.ts";
 
 /** The shape of a ViT, as plain data. */
 export interface ViTConfig {
@@ -69,17 +69,10 @@ export class ViT extends Module {
     this.pos = this.param("pos", [this.tokens, width], normalInit(INIT_STD), rng, {
       decay: false,
     });
-    const blocks = Array.from(
-      { length: depth },
-      (_, i) =>
-        new TransformerBlock(width, heads, rng, {
-          mlpRatio: config.mlpRatio ?? 4,
-          dropout: config.dropout ?? 0,
-          layers: depth,
-          index: i,
-        }),
+    this.blocks = this.child(
+      "blocks",
+      blockStack(width, heads, depth, rng, { mlpRatio: config.mlpRatio, dropout: config.dropout }),
     );
-    this.blocks = this.child("blocks", new ModuleList(blocks));
     this.norm = this.child("norm", new LayerNorm(width, rng));
   }
 
