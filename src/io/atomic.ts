@@ -21,12 +21,14 @@
  *   written without that field (the folder keeps exactly its three files).
  *
  * Nothing here deletes an artifact: a corrupted file is named, with the remedy, and left
- * for the user to remove.
+ * for the user to remove. The one thing removed is a temporary file whose writer is dead
+ * (`removeStaleTemporaries`, run by the output-folder lock once it is held): a `kill -9`
+ * between the temporary write and the rename leaves one behind.
  * @module
  */
 
 import { createHash } from "node:crypto";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** SHA-256 of bytes, lower-case hex. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -202,4 +204,104 @@ export async function readJsonVerified<T>(path: string, remedy?: string): Promis
   } catch (e) {
     throw new IntegrityError(path, `is not valid JSON (${(e as Error).message})`, remedy);
   }
+}
+
+/**
+ * Names of the temporary files pivotlab writes, with the writer's pid: `<name>.<pid>.<8 hex>.tmp`
+ * (`writeFileAtomic`), and the lock's `.pivotlab.lock.<pid>.tmp` / `.pivotlab.lock.stale.<pid>`
+ * (src/io/lock.ts). Nothing else is ever matched.
+ */
+const TEMP_NAMES = [
+  /^.+\.(\d+)\.[0-9a-f]{8}\.tmp$/,
+  /^\.pivotlab\.lock\.(\d+)\.tmp$/,
+  /^\.pivotlab\.lock\.stale\.(\d+)$/,
+];
+
+/** The writer pid encoded in a temporary file's name, or null if it is not one of ours. */
+export function temporaryWriterPid(name: string): number | null {
+  for (const re of TEMP_NAMES) {
+    const m = re.exec(name);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+/** Seconds since the epoch at which `pid` started (Linux /proc), or null if unknown. */
+function processStartEpoch(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const boot = /^btime (\d+)$/m.exec(Deno.readTextFileSync("/proc/stat"));
+    // Start time is in clock ticks since boot; USER_HZ is 100 on every Linux ABI in use.
+    return boot && Number.isFinite(ticks) ? Number(boot[1]) + ticks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process that wrote a temporary file (pid from its name, file modified at
+ * `mtime`) has ended: its pid is gone, or the pid now belongs to a process that started
+ * after the file was last written (the pid was reused). Unknown means alive.
+ */
+function writerIsDead(pid: number, mtime: Date | null): boolean {
+  if (pid === Deno.pid) return false;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return false;
+    try {
+      Deno.statSync("/proc/self");
+      return true; // /proc works and the pid is gone
+    } catch {
+      return false; // no /proc: cannot tell
+    }
+  }
+  const started = processStartEpoch(pid);
+  // 2 s of slack: the start time is rounded to clock ticks, mtime to the file system's grain.
+  return started !== null && mtime !== null && started > mtime.getTime() / 1000 + 2;
+}
+
+/**
+ * Removes the temporary files of dead writers anywhere under `dir` (names as in
+ * `temporaryWriterPid`; symbolic links are not followed) and returns their paths relative to
+ * `dir`. A temporary of a live process, and every other file, is left alone. Call it only
+ * while holding the folder's lock (src/io/lock.ts does), so no live run of this folder is
+ * mid-write.
+ */
+export function removeStaleTemporaries(dir: string): string[] {
+  const removed: string[] = [];
+  const walk = (rel: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(rel ? join(dir, rel) : dir)];
+    } catch {
+      return; // vanished or unreadable: nothing of ours to clean there
+    }
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) {
+        walk(path);
+        continue;
+      }
+      if (!e.isFile) continue;
+      const pid = temporaryWriterPid(e.name);
+      if (pid === null) continue;
+      let mtime: Date | null = null;
+      try {
+        mtime = Deno.statSync(join(dir, path)).mtime;
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (!writerIsDead(pid, mtime)) continue;
+      try {
+        Deno.removeSync(join(dir, path));
+        removed.push(path);
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      }
+    }
+  };
+  walk("");
+  return removed.sort();
 }

@@ -11,12 +11,16 @@
  * power loss); it is moved aside and taken over with a note. A lock from another host is
  * never taken over automatically (its pid cannot be checked from here): the message says
  * how to remove it by hand. The lock is removed when the process exits (including
- * `Deno.exit`); only a killed process leaves it behind.
+ * `Deno.exit`); only a killed process leaves it behind. So does its half-done write: once
+ * the lock is held, the temporary files of dead writers in the folder are removed
+ * (`removeStaleTemporaries`), and the note says so. A folder this lock created and that is
+ * still empty when the lock is released (a run that failed before writing anything) is
+ * removed too, so a failed start leaves nothing behind.
  * @module
  */
 
 import { join } from "node:path";
-import { ArtifactWriteError } from "./atomic.ts";
+import { ArtifactWriteError, removeStaleTemporaries } from "./atomic.ts";
 
 /** The lock file name inside the output folder. */
 export const LOCK_FILE = ".pivotlab.lock";
@@ -44,7 +48,10 @@ export class LockHeldError extends Error {
 export interface OutputLock {
   path: string;
   info: LockInfo;
-  /** A note when a stale lock was taken over, else null. */
+  /**
+   * One line on what a dead run left and this one cleaned up (a stale lock taken over, its
+   * temporary files removed), else null.
+   */
   tookOver: string | null;
   /** Removes the lock (if still ours). Idempotent; synchronous so it can run at exit. */
   release(): void;
@@ -124,13 +131,21 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
     command,
   };
   const tmp = `${path}.${Deno.pid}.tmp`;
+  let created = false;
   try {
+    try {
+      created = !Deno.statSync(dir).isDirectory;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      created = true;
+    }
     Deno.mkdirSync(dir, { recursive: true });
     Deno.writeTextFileSync(tmp, JSON.stringify(info, null, 2) + "\n", { mode: 0o644 });
   } catch (e) {
     try {
       Deno.removeSync(tmp);
     } catch { /* not created */ }
+    if (created) removeIfEmpty(dir);
     throw new ArtifactWriteError(path, e as Error);
   }
   let tookOver: string | null = null;
@@ -192,7 +207,7 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
         continue;
       }
       Deno.removeSync(aside);
-      tookOver = `note: took over a stale lock in ${dir} from ${describe(holder)}, ` +
+      tookOver = `took over a stale lock in ${dir} from ${describe(holder)}, ` +
         `which is no longer running`;
     }
     try {
@@ -208,11 +223,15 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
         `output folder ${dir} is in use by ${describe(mine === "absent" ? null : mine)}`,
       );
     }
+  } catch (e) {
+    if (created) removeIfEmpty(dir);
+    throw e;
   } finally {
     try {
       Deno.removeSync(tmp);
     } catch { /* gone */ }
   }
+  const note = [tookOver, cleanTemporaries(dir)].filter((n) => n !== null).join("; ");
   let released = false;
   const release = () => {
     if (released) return;
@@ -223,7 +242,30 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
         Deno.removeSync(path);
       } catch { /* already gone */ }
     }
+    if (created) removeIfEmpty(dir);
   };
   globalThis.addEventListener("unload", release);
-  return { path, info, tookOver, release };
+  return { path, info, tookOver: note ? `note: ${note}` : null, release };
+}
+
+/** Removes the dead writers' temporaries of `dir`; a clause for the note, or null. */
+function cleanTemporaries(dir: string): string | null {
+  let removed: string[];
+  try {
+    removed = removeStaleTemporaries(dir);
+  } catch (e) {
+    return `could not remove the temporary files of a dead run in ${dir} ` +
+      `(${(e as Error).message}); they are harmless`;
+  }
+  if (removed.length === 0) return null;
+  const shown = removed.slice(0, 3).join(", ") + (removed.length > 3 ? ", …" : "");
+  return `removed ${removed.length} temporary file${removed.length === 1 ? "" : "s"} ` +
+    `of a dead run from ${dir} (${shown})`;
+}
+
+/** Removes `dir` if it exists and is empty (a folder this lock created and nothing used). */
+function removeIfEmpty(dir: string): void {
+  try {
+    if (Deno.readDirSync(dir)[Symbol.iterator]().next().done) Deno.removeSync(dir);
+  } catch { /* gone, not empty, or not ours to remove */ }
 }

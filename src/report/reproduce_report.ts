@@ -540,16 +540,19 @@ export async function writeReproduceReport(
   const spec = reproduceReportSpec(r, mtime);
   const html = join(out, "report.html");
   const dir = join(out, "figures");
+  // Every file goes through a temporary file, fsync and rename (no sidecar hash: nothing
+  // reads them back), so a kill or a full disk leaves the old file or the new one, never half.
+  const { writeFileAtomic } = await import("../io/atomic.ts");
+  const noHash = { sidecar: false };
   await Deno.mkdir(dir, { recursive: true });
   const figures: string[] = [];
   for (const [i, fig] of reportFigures(spec).entries()) {
     const path = join(dir, `${String(i + 1).padStart(2, "0")}-${slug(fig.title)}.png`);
-    await Deno.writeFile(path, await figurePng(fig));
+    await writeFileAtomic(path, await figurePng(fig), noHash);
     figures.push(path);
   }
-  const tmp = `${html}.tmp`;
-  await Deno.writeTextFile(tmp, await renderReport(spec));
-  await Deno.rename(tmp, html);
+  const page = new TextEncoder().encode(await renderReport(spec));
+  await writeFileAtomic(html, page, noHash);
   return { html, figures, claims: reproduceClaims(r) };
 }
 

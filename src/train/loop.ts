@@ -6,10 +6,11 @@
  * every `logEvery` steps, where a NaN/Inf loss stops the stage naming the step.
  *
  * Resumable: every `checkpoint.every` steps (and when stopped) the model, the optimizer and
- * the loop's own record (step, curve, samples, FLOPs, seconds) are saved to
- * `checkpoint.dir`; a later call with the same options loads it and continues. Batches and
- * dropout seeds must be pure functions of the step (see `DataOrder`), so a resumed run ends
- * bit-identical to an uninterrupted one.
+ * the loop's own record (step, curve, samples, FLOPs, seconds, and the losses of a log
+ * window a stop cut in two) are saved to `checkpoint.dir`; a later call with the same
+ * options loads it and continues. Batches and dropout seeds must be pure functions of the
+ * step (see `DataOrder`), so a resumed run ends bit-identical to an uninterrupted one, its
+ * loss curve included: a checkpoint between log points adds no point to the curve.
  * @module
  */
 
@@ -125,12 +126,23 @@ export class NonFiniteGradientError extends Error {
   }
 }
 
-/** A run stopped on request (Ctrl-C or a test's `stopAfterSteps`) after checkpointing. */
+/**
+ * A run stopped on request (Ctrl-C or a test's `stopAfterSteps`) after checkpointing, or
+ * before a stage started (step null). The message is one line that says how to resume.
+ */
 export class StageInterrupted extends Error {
-  constructor(readonly stage: string, readonly step: number, readonly checkpointDir?: string) {
+  constructor(
+    readonly stage: string,
+    readonly step: number | null,
+    readonly checkpointDir?: string,
+  ) {
     super(
-      `stage ${stage}: stopped at step ${step}` +
-        (checkpointDir ? `; it resumes from ${checkpointDir}` : " (no checkpoint folder)"),
+      step === null
+        ? `stopped before stage ${stage} started (finished stages are kept); run the same ` +
+          `command to resume`
+        : `stage ${stage}: stopped at step ${step}, ` +
+          (checkpointDir ? `checkpointed in ${checkpointDir}` : "no checkpoint (it restarts)") +
+          `; run the same command to resume`,
     );
     this.name = "StageInterrupted";
   }
@@ -138,9 +150,19 @@ export class StageInterrupted extends Error {
 
 let stopRequested = false;
 
-/** Asks a running loop to checkpoint and stop at the end of its current step (e.g. on SIGINT). */
+/**
+ * Asks the run to stop (e.g. on SIGINT): a running loop checkpoints and stops at the end of
+ * its current step; `runStage` stops before starting the next stage.
+ */
 export function requestStop(): void {
   stopRequested = true;
+}
+
+/** Throws `StageInterrupted` (before `stage` starts) if a stop was requested. */
+export function stopIfRequested(stage: string): void {
+  if (!stopRequested) return;
+  stopRequested = false;
+  throw new StageInterrupted(stage, null);
 }
 
 /** Clears a stop request (tests). */
@@ -156,6 +178,11 @@ interface LoopRecord {
   dispatches: number;
   seconds: number;
   cpuSeconds: number;
+  /**
+   * Losses of the steps since the last curve point, when the checkpoint was saved between
+   * log points (a stop); the next point averages them with the steps after the resume.
+   */
+  pending?: number[];
 }
 
 const FILES = ["", "-next", "-old"];
@@ -268,6 +295,8 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
   const cpuBefore = record.cpuSeconds;
   const cpu0 = process.cpuUsage();
   let window: Tensor[] = [];
+  /** Losses already read of the current log window (a checkpoint read them early). */
+  let pending: number[] = record.pending ?? [];
   let lastLoss = NaN;
   let lrFactor = 1;
 
@@ -279,8 +308,12 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
       : "No checkpoint was kept.";
   let lastSavedStep: number | null = resumedFrom;
 
-  /** Reads the window (and grad norms) in one readback; throws on a non-finite loss. */
-  const readWindow = async (step: number): Promise<void> => {
+  /**
+   * Reads the window (and grad norms) in one readback; throws on a non-finite loss. At a log
+   * point the losses since the previous point become a curve point; otherwise (a checkpoint
+   * between log points) they are kept in `pending` for the next one.
+   */
+  const readWindow = async (step: number, logPoint: boolean): Promise<void> => {
     if (window.length === 0) return;
     const parts = window.map((l) => reshape(l, [1]));
     const all = noGrad(() =>
@@ -292,14 +325,12 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
     for (const l of window) l.dispose();
     const n = window.length;
     window = [];
-    let sum = 0;
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(values[i])) {
         throw new NonFiniteLossError(name, step - n + i + 1, values[i], checkpointNote());
       }
-      sum += values[i];
+      pending.push(values[i]);
     }
-    lastLoss = sum / n;
     if (measuresNorm && !Number.isFinite(values[n])) {
       // Only now (never per step): which parameter's gradient is non-finite.
       const sums = await optimizer.readGradSumsq();
@@ -314,7 +345,13 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
         checkpointNote(),
       );
     }
-    const point: LossPoint = { step, loss: lastLoss, window: n, lrFactor };
+    if (!logPoint) return;
+    // The same sum in the same order as an uninterrupted run: the same bits.
+    let sum = 0;
+    for (const v of pending) sum += v;
+    lastLoss = sum / pending.length;
+    const point: LossPoint = { step, loss: lastLoss, window: pending.length, lrFactor };
+    pending = [];
     if (measuresNorm) point.gradNorm = { preClip: values[n], postClip: values[n + 1] };
     record.curve.push(point);
     await opts.onLog?.(point);
@@ -351,9 +388,9 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainResu
         (opts.stopAfterSteps !== undefined && done - startStep >= opts.stopAfterSteps);
       const checkpointDue = opts.checkpoint !== undefined && done < totalSteps &&
         (done % opts.checkpoint.every === 0 || stopping);
-      if (done % logEvery === 0 || done === totalSteps || checkpointDue || stopping) {
-        await readWindow(done);
-      }
+      const logPoint = done % logEvery === 0 || done === totalSteps;
+      if (logPoint || checkpointDue || stopping) await readWindow(done, logPoint);
+      record.pending = pending.length > 0 ? [...pending] : undefined;
       const seconds = (performance.now() - t0) / 1000;
       record.seconds = secondsBefore + seconds;
       const cpu = process.cpuUsage(cpu0);

@@ -6,7 +6,9 @@
  * - a stage whose `done.json` exists is skipped and its metrics are loaded ("cached");
  * - a stage interrupted mid-run finds its `partial/` checkpoint and resumes (the loop does
  *   this when given `ctx.partialDir`);
- * - changing the config, or any input's key, changes the key, so downstream stages re-run.
+ * - changing the config, or any input's key, changes the key, so downstream stages re-run;
+ * - after a stop request (Ctrl-C, `requestStop`) no further stage starts: the run ends with
+ *   `StageInterrupted` at the next stage boundary (a training stage stops at its next step).
  *
  * Folder: `<out>/stages/<name>/<key16>/` with `checkpoint/` (the final model, safetensors),
  * `metrics.json`, `config.json`, and `done.json`, written last (temp file + rename).
@@ -20,6 +22,7 @@ import {
   readJsonVerified,
   writeJsonAtomic as writeHashedJson,
 } from "../io/atomic.ts";
+import { stopIfRequested } from "./loop.ts";
 
 /** Bump when the meaning of a stage folder changes: every key changes with it. */
 export const STAGE_FORMAT_VERSION = 1;
@@ -196,6 +199,7 @@ export async function runStage<M extends Metrics>(
       seconds: done.seconds,
     };
   }
+  stopIfRequested(def.name);
   await Deno.mkdir(dir, { recursive: true });
   await writeJsonAtomic(join(dir, "config.json"), {
     name: def.name,
