@@ -1,5 +1,6 @@
 /**
- * The MLLM training stages (1a, 1b, the DPO reference cache, the Stage-2 arms), their
+ * The MLLM training stages (1a, 1b, the DPO reference cache, the Stage-2 arms, and 1a / 1b
+ * as PIVOT's Stage 3a / 3b), their
  * configs from the post-training protocol, and `loadMLLM` for whoever evaluates a stage.
  * @module
  */
@@ -10,6 +11,7 @@ export {
   loadMLLM,
   mllmConfigOf,
   type MLLMStageMetrics,
+  type ProjectorStart,
   readReference,
   REFERENCE_FILE,
   type ReferenceConfig,
@@ -25,6 +27,8 @@ export {
   type Stage2Config,
   stage2Config,
   stage2Stage,
+  type Stage3aConfig,
+  type Stage3bConfig,
   type UnlikelihoodPoint,
   type WorldRef,
 } from "./stages.ts";

@@ -13,6 +13,11 @@
  *   order (a pure function of (seed, step)) for every arm; the arms differ only in the loss
  *   (sft: CE on chosen; dpo: sigmoid DPO vs the cached reference; unlikelihood: CE on chosen
  *   + α · unlikelihood on the rejected response's differing tokens). The ViT trains in all.
+ * - `mllm-3a` / `mllm-3b` (PIVOT's evaluation, src/pivot): the 1a and 1b stage code with two
+ *   options. 3a takes its ViT from its first input, an E0 stage or an MLLM stage (the evolved
+ *   encoder, detached), a fresh copy of L0 and a fresh projector (or the MLLM stage's first
+ *   projector layer); 3b keeps the ViT frozen unless its `vitLrRatio` is a number (the
+ *   ablation). The 1a / 1b configs, names and keys are unchanged by these options.
  *
  * A stage's config holds everything that determines its result (the seed included: seed s
  * trains its own 1a, 1b and arms), its inputs the upstream outputs. Every training stage
@@ -95,6 +100,24 @@ export interface Stage1bConfig extends TrainConfigBase {
   stage: "1b";
   steps: number;
   vitLrRatio: number;
+}
+
+/** How Stage 3a's projector starts: fresh (seeded), or with the encoder stage's first layer. */
+export type ProjectorStart = "fresh" | "reuse-first-layer";
+
+/**
+ * Stage 3a (PIVOT's evaluation): 1a on a detached encoder. Its first input is the encoder
+ * source (an `e0-*` stage or an `mllm-*` stage, whose ViT is loaded), the second a fresh L0.
+ */
+export interface Stage3aConfig extends Omit<Stage1aConfig, "stage"> {
+  stage: "3a";
+  projector: ProjectorStart;
+}
+
+/** Stage 3b: 1b from 3a; the ViT frozen (`vitLrRatio` null) or at lr · vitLrRatio. */
+export interface Stage3bConfig extends Omit<Stage1bConfig, "stage" | "vitLrRatio"> {
+  stage: "3b";
+  vitLrRatio: number | null;
 }
 
 /** The reference log-probs of the preference set under a frozen 1b model. */
@@ -348,6 +371,16 @@ function groupsOf(model: MLLM, optim: OptimSpec, vitRatio: number | null): Param
   return groups;
 }
 
+/** Parameter groups of a frozen-ViT stage: projector and LM at lr (the ViT gets no group). */
+function groupsWithoutVit(model: MLLM, optim: OptimSpec): ParamGroup[] {
+  const params = [...model.projector.parameters(), ...model.lm.parameters()];
+  return decayGroups(params, {
+    lr: optim.lr,
+    weightDecay: optim.weightDecay,
+    name: "projector+lm",
+  });
+}
+
 /**
  * Scalars kept on the GPU each step and read (averaged) at the loop's log points. The points
  * are also written to `file` at each log point, so a resumed run keeps the curve of the steps
@@ -491,21 +524,35 @@ async function trainMLLM<B>(spec: RunSpec<B>): Promise<MLLMStageMetrics> {
 // ---------------------------------------------------------------------------------------
 // Stage 1a and 1b
 
-/** `mllm-1a`: inputs are the E0 stage (its ViT) and the L0 stage (its LM). */
+/**
+ * `mllm-1a`: inputs are the E0 stage (its ViT) and the L0 stage (its LM). With a 3a config it
+ * is `mllm-3a`: the ViT comes from `inputs.e0`, which may also be an MLLM stage (the evolved
+ * encoder), and the projector's first layer from that stage when the config says so.
+ */
 export function stage1aStage(
-  cfg: Stage1aConfig,
+  cfg: Stage1aConfig | Stage3aConfig,
   world: World,
   inputs: { e0: StageOutput; l0: StageOutput },
 ): StageDef<MLLMStageMetrics> {
+  const reuse = cfg.stage === "3a" && cfg.projector === "reuse-first-layer";
+  if (reuse && !inputs.e0.name.startsWith("mllm-")) {
+    throw new Error(
+      `stage 3a: reusing a projector layer needs an MLLM stage (got ${inputs.e0.name})`,
+    );
+  }
   return {
-    name: "mllm-1a",
+    name: `mllm-${cfg.stage}`,
     config: cfg as unknown as Json,
     inputs: [inputs.e0, inputs.l0],
     run: async (ctx) => {
       const model = new MLLM(cfg.mllm, new Rng(cfg.seed)).nameParameters();
       try {
-        await loadPart(model.vit, inputNamed(ctx, "e0-").checkpointDir, { prefix: "vit." });
+        const encoder = cfg.stage === "1a" ? inputNamed(ctx, "e0-") : ctx.inputs[0];
+        await loadPart(model.vit, encoder.checkpointDir, { prefix: "vit." });
         await loadPart(model.lm, inputNamed(ctx, "l0-").checkpointDir);
+        if (reuse) {
+          await loadPart(model.projector.fc1, encoder.checkpointDir, { prefix: "projector.fc1." });
+        }
         model.vit.freeze();
         model.lm.freeze();
         const split = await world.split("captions");
@@ -532,18 +579,22 @@ export function stage1aStage(
   };
 }
 
-/** `mllm-1b`: input is the 1a stage. */
+/**
+ * `mllm-1b`: input is the 1a stage. With a 3b config it is `mllm-3b` (input: the 3a stage):
+ * the ViT stays frozen when `vitLrRatio` is null.
+ */
 export function stage1bStage(
-  cfg: Stage1bConfig,
+  cfg: Stage1bConfig | Stage3bConfig,
   world: World,
   s1a: StageOutput,
 ): StageDef<MLLMStageMetrics> {
+  const from = cfg.stage === "1b" ? "mllm-1a" : "mllm-3a";
   return {
-    name: "mllm-1b",
+    name: `mllm-${cfg.stage}`,
     config: cfg as unknown as Json,
     inputs: [s1a],
     run: async (ctx) => {
-      const model = await loadMLLM(inputNamed(ctx, "mllm-1a"));
+      const model = await loadMLLM(inputNamed(ctx, from));
       try {
         const split = await world.split("instruction");
         const data = new ChatData(split, chatExamples(split), {
@@ -551,12 +602,15 @@ export function stage1bStage(
           seed: cfg.seed,
           maxText: model.maxTextLength,
         });
+        if (cfg.vitLrRatio === null) model.vit.freeze();
         return await trainMLLM({
           ctx,
           cfg,
           world,
           model,
-          groups: groupsOf(model, cfg.optim, cfg.vitLrRatio),
+          groups: cfg.vitLrRatio === null
+            ? groupsWithoutVit(model, cfg.optim)
+            : groupsOf(model, cfg.optim, cfg.vitLrRatio),
           steps: cfg.steps,
           dropped: data.dropped,
           batch: (step) => data.batch(step),
