@@ -4,7 +4,7 @@
  * apt; otherwise it says in one line what is missing and exits non-zero.
  */
 
-import { NoAdapterError } from "../src/gpu/device.ts";
+import { brokenDriverOverride, NoAdapterError } from "../src/gpu/device.ts";
 
 async function hasAdapter(): Promise<boolean> {
   // A child process: an adapter request that failed in this process would not be retried.
@@ -36,7 +36,9 @@ function isRoot(): boolean {
 }
 
 if (!(await hasAdapter())) {
-  const canApt = Deno.build.os === "linux" && isRoot() &&
+  // A driver override naming a missing file hides every installed driver: installing one
+  // more would not help, so say so instead.
+  const canApt = brokenDriverOverride() === null && Deno.build.os === "linux" && isRoot() &&
     (await Deno.stat("/usr/bin/apt-get").then(() => true, () => false));
   if (!canApt) {
     console.error(new NoAdapterError().message);

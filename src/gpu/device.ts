@@ -7,12 +7,45 @@
 /** Optional features pivotlab can use when present; never required. */
 const OPTIONAL_FEATURES: GPUFeatureName[] = ["timestamp-query", "shader-f16", "subgroups"];
 
-/** Thrown when no WebGPU adapter exists; the message says how to get one. */
+/** Vulkan loader variables that replace the installed driver list. */
+const DRIVER_OVERRIDES = ["VK_ICD_FILENAMES", "VK_DRIVER_FILES"];
+
+/**
+ * A Vulkan driver override that names a file that does not exist (so the loader finds no
+ * driver, whatever is installed), as one sentence; null if there is none.
+ */
+export function brokenDriverOverride(): string | null {
+  for (const name of DRIVER_OVERRIDES) {
+    let value: string | undefined;
+    try {
+      value = Deno.env.get(name);
+    } catch {
+      return null; // no env permission: cannot tell
+    }
+    if (!value) continue;
+    const missing = value.split(":").filter(Boolean).filter((f) => {
+      try {
+        Deno.statSync(f);
+        return false;
+      } catch (e) {
+        return e instanceof Deno.errors.NotFound;
+      }
+    });
+    if (missing.length > 0) {
+      return `${name} names ${missing.join(", ")}, which does not exist: unset it or fix it.`;
+    }
+  }
+  return null;
+}
+
+/** Thrown when no WebGPU adapter exists; the message (one line) says how to get one. */
 export class NoAdapterError extends Error {
   constructor() {
+    const override = brokenDriverOverride();
     super(
-      "pivotlab: no WebGPU adapter found. Use a machine with a GPU (any Vulkan, Metal or D3D12 " +
-        "driver), or on Linux without a GPU install Mesa's software Vulkan driver: " +
+      "pivotlab: no WebGPU adapter found. " + (override ? `${override} Otherwise u` : "U") +
+        "se a machine with a GPU (any Vulkan, Metal or D3D12 driver), or on Linux without a " +
+        "GPU install Mesa's software Vulkan driver: " +
         "`sudo apt-get install -y mesa-vulkan-drivers` (lavapipe). " +
         "DENO_WEBGPU_BACKEND=vulkan|gl forces a backend.",
     );
