@@ -345,8 +345,8 @@ export async function fitLinearProbe(
   }
 }
 
-/** Top-1 of a fitted probe on labelled features. */
-export async function probeTop1(fit: LinearProbeFit, data: ProbeData): Promise<number> {
+/** Per-item correctness (1 right, 0 wrong) of a fitted probe on labelled features. */
+export async function probeCorrect(fit: LinearProbeFit, data: ProbeData): Promise<Uint8Array> {
   checkData("eval", data, fit.classes);
   if (data.d !== fit.d) throw new Error(`linear probe: data has d ${data.d}, the probe ${fit.d}`);
   return await tidy(async () => {
@@ -359,10 +359,16 @@ export async function probeTop1(fit: LinearProbeFit, data: ProbeData): Promise<n
       )
     );
     const pred = (await p.read()) as Int32Array;
-    let right = 0;
-    for (let i = 0; i < data.n; i++) if (pred[i] === data.y[i]) right++;
-    return right / data.n;
+    return Uint8Array.from({ length: data.n }, (_, i) => (pred[i] === data.y[i] ? 1 : 0));
   });
+}
+
+/** Top-1 of a fitted probe on labelled features. */
+export async function probeTop1(fit: LinearProbeFit, data: ProbeData): Promise<number> {
+  const right = await probeCorrect(fit, data);
+  let n = 0;
+  for (const r of right) n += r;
+  return n / data.n;
 }
 
 /** The probe's result on a test set. */
@@ -374,6 +380,8 @@ export interface LinearProbeResult {
   majority: number;
   /** 1 / classes. */
   uniform: number;
+  /** Per test item: 1 when the probe's top-1 is right (for comparisons paired by item). */
+  testCorrect: Uint8Array;
 }
 
 /**
@@ -387,10 +395,11 @@ export async function linearProbe(
   opts: LinearProbeOptions = {},
 ): Promise<LinearProbeResult> {
   const fit = await fitLinearProbe(train, val, classes, opts);
-  const testTop1 = await probeTop1(fit, test);
+  const testCorrect = await probeCorrect(fit, test);
+  const testTop1 = testCorrect.reduce((a, r) => a + r, 0) / test.n;
   const counts = new Int32Array(classes);
   for (const y of train.y) counts[y]++;
   const top = counts.indexOf(Math.max(...counts));
   const majority = test.y.filter((y) => y === top).length / test.n;
-  return { fit, testTop1, nTest: test.n, majority, uniform: 1 / classes };
+  return { fit, testTop1, nTest: test.n, majority, uniform: 1 / classes, testCorrect };
 }
