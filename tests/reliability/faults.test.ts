@@ -7,7 +7,20 @@
  *   stage's partial checkpoint, a fixed share of the baseline's wall time), rerun the same
  *   command, and compare results.json with an uninterrupted run byte for byte on the canonical
  *   projection (harness.ts `EXCLUDED` lists the fields left out: times, dates, cached flags,
- *   folders, commit);
+ *   folders, commit); no temporary file survives the rerun;
+ * - SFT vs DPO (`reproduce --preset tiny --only sft-vs-dpo`, no test hook): from a copy of the
+ *   uninterrupted run (shared with the end-to-end test, tests/experiments/tiny_reproduce.ts)
+ *   the folders of five stages are removed (a Stage-1a and a Stage-1b run, a DPO reference
+ *   cache, a DPO Stage-2 run, a validation evaluation); the same command then meets each of
+ *   them in turn and is interrupted inside it (kill -9 mid-1a, Ctrl-C mid-1b: exit 130,
+ *   checkpoint, resume; kill -9 inside the reference cache, at step 3 of Stage 2, inside the
+ *   evaluation) and rerun, until it ends: every recomputed checkpoint, reference file and
+ *   evaluation is bit-identical to the uninterrupted run's and so is results.json (canonical
+ *   projection). The stages after a recomputed one are the uninterrupted run's (cached): the
+ *   bit-identical checkpoints are what makes them valid;
+ * - a killed writer's temporary files (as `kill -9` between write and rename leaves them) are
+ *   removed by the next run with a one-line note; nothing else is touched;
+ * - a stop between two log points (toy loop, in process) resumes to the same loss curve;
  * - flip bytes in / truncate a partial checkpoint, a world split and a stage record; a
  *   foreign checkpoint and another stage's done.json: one clear message naming the file and
  *   the remedy, non-zero exit, the damaged file left in place;
@@ -27,13 +40,17 @@ import { join } from "node:path";
 import {
   canonicalResults,
   copyDir,
+  deadPid,
+  ENV,
   findPartial,
   flipByte,
   listFiles,
   reproduceArgs,
+  ROOT,
   run,
   start,
   Tally,
+  temporaries,
   truncate,
   waitFor,
 } from "./harness.ts";
@@ -47,9 +64,12 @@ import { add } from "../../src/tensor/ops/binary.ts";
 import { sum } from "../../src/tensor/ops/reduce.ts";
 import { reshape } from "../../src/tensor/ops/shape_ops.ts";
 import { Rng } from "../../src/tensor/random.ts";
-import { NonFiniteGradientError, trainLoop } from "../../src/train/loop.ts";
+import { NonFiniteGradientError, StageInterrupted, trainLoop } from "../../src/train/loop.ts";
 import { LOCK_FILE } from "../../src/io/lock.ts";
+import { writeReproduceReport } from "../../src/report/reproduce_report.ts";
 import { gpuReady } from "../helpers.ts";
+import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
+import { sftVsDpoChain } from "./sft_vs_dpo_chain.ts";
 
 await gpuReady();
 
@@ -69,15 +89,19 @@ async function killAndResume(
   } catch { /* already finished */ }
   const killed = await child.done;
   assert.equal(killed.signal, "SIGKILL", `the child ended before the kill point (${point})`);
+  const left = temporaries(out).length;
   if (keep) await copyDir(out, keep);
   const again = await run(reproduceArgs(out));
   assert.equal(again.code, 0, again.stderr.slice(-2000));
   assert.match(again.stderr, /took over a stale lock/);
+  assert.deepEqual(temporaries(out), [], "temporary files left after the rerun");
+  if (left > 0) assert.match(again.stderr, /removed \d+ temporary files? of a dead run/);
   const [a, b] = [await canonicalResults(base), await canonicalResults(out)];
   assert.ok(a === b, "results.json (canonical projection) differs from the uninterrupted run");
   const resumed = /resuming from step (\d+)/.exec(again.stderr);
   return `killed ${point}; rerun ${resumed ? `resumed from step ${resumed[1]}` : "restarted"}` +
-    `, results identical (${b.length} canonical bytes)`;
+    `, results identical (${b.length} canonical bytes)` +
+    (left > 0 ? `, ${left} temporary file(s) of the killed run removed` : "");
 }
 
 /** Reruns `out` and expects a non-zero exit whose message names `file` and matches `re`. */
@@ -110,6 +134,52 @@ async function mountTmpfs(dir: string, options: string): Promise<void> {
 
 async function umount(dir: string): Promise<void> {
   await new Deno.Command("umount", { args: [dir] }).output().catch(() => {});
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/**
+ * A toy run of 16 steps logged every 4 and checkpointed every 8, stopped after each of
+ * `stops` steps (stopAfterSteps) and resumed: its curve, and the steps it stopped at.
+ */
+async function toyRun(dir: string, stops: number[]) {
+  const result = { curve: [] as unknown[], stops: [] as number[] };
+  for (let call = 0; call <= stops.length; call++) {
+    const model = new MLP(8, 16, 4, new Rng(1), { std: 0.3 });
+    const optimizer = new AdamW(decayGroups(model.parameters(), { lr: 1e-2, weightDecay: 0 }), {
+      maxGradNorm: 1,
+    });
+    const xs = new Rng(2).normals(16 * 8);
+    try {
+      const r = await trainLoop({
+        name: "stop-toy",
+        model,
+        optimizer,
+        totalSteps: 16,
+        samplesPerStep: 4,
+        logEvery: 4,
+        checkpoint: { dir: join(dir, "partial"), every: 8 },
+        stopAfterSteps: stops[call],
+        progress: false,
+        log: () => {},
+        batch: (step) => ({
+          x: tensor(xs.subarray((step % 4) * 32, (step % 4) * 32 + 32), [4, 8]),
+          y: tensor(Int32Array.from({ length: 4 }, (_, i) => (i + step) % 4), [4], "i32"),
+        }),
+        loss: (b) => crossEntropy(model.forward(b.x), b.y),
+      });
+      result.curve = r.curve;
+    } catch (e) {
+      if (!(e instanceof StageInterrupted)) throw e;
+      result.stops.push(e.step!);
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+  return result;
 }
 
 Deno.test({
@@ -307,8 +377,7 @@ Deno.test({
       });
       await tally.fault("stale lock of a dead process", async () => {
         const dir = await baseCopy("l2");
-        const dead = new Deno.Command("true").spawn();
-        await dead.status;
+        const dead = { pid: await deadPid() };
         await Deno.writeTextFile(
           join(dir, LOCK_FILE),
           JSON.stringify({
@@ -383,6 +452,88 @@ Deno.test({
         }
       });
 
+      await tally.fault("temporary files of a killed writer", async () => {
+        const dir = await baseCopy("t1");
+        const pid = await deadPid();
+        const files = listFiles(dir);
+        const model = files.find((f) => /^stages\/e0-.*\/checkpoint\/model\.safetensors$/.test(f))!;
+        const split = files.find((f) => f.endsWith("/captions.pvw"))!;
+        // What kill -9 between the temporary write and the rename leaves (atomic.ts, lock.ts).
+        const stale = [
+          `${model}.${pid}.0badf00d.tmp`,
+          `${split}.${pid}.12345678.tmp`,
+          `.pivotlab.lock.${pid}.tmp`,
+        ];
+        // Not ours to remove: a live writer's temporary, and files that only look alike.
+        const kept = [`stages/notes.${Deno.pid}.abcdef12.tmp`, "notes.tmp", `keep.${pid}.tmp`];
+        for (const f of [...stale, ...kept]) await Deno.writeTextFile(join(dir, f), "partial");
+        const r = await run(reproduceArgs(dir));
+        assert.equal(r.code, 0, r.stderr.slice(-1500));
+        const notes = r.stderr.split("\n").filter((l) => /temporary file/.test(l));
+        assert.equal(notes.length, 1, `expected one line about temporaries:\n${r.stderr}`);
+        assert.match(notes[0], /removed 3 temporary files of a dead run/);
+        const after = listFiles(dir);
+        for (const f of stale) assert.ok(!after.includes(f), `${f} was not removed`);
+        for (const f of kept) assert.ok(after.includes(f), `${f} was removed`);
+        const lost = files.filter((f) => !after.includes(f));
+        assert.deepEqual(lost, [], "other files were removed");
+        assert.equal(await canonicalResults(dir), await canonicalResults(base));
+        return notes[0].slice(0, 150);
+      });
+      await tally.fault("no WebGPU adapter (Vulkan driver list pointing nowhere)", async () => {
+        const out = join(tmp, "noadapter");
+        const r = await run(reproduceArgs(out), {
+          ...ENV,
+          DENO_WEBGPU_BACKEND: "vulkan",
+          VK_ICD_FILENAMES: join(tmp, "no-such-driver.json"),
+        });
+        assert.notEqual(r.code, 0);
+        const lines = r.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, r.stderr);
+        assert.match(lines[0], /no WebGPU adapter found\. VK_ICD_FILENAMES names .*mesa-vulkan/);
+        assert.equal(listFiles(out).length, 0);
+        assert.ok(!(await exists(out)), "the output folder was left behind");
+        return `exit ${r.code}, nothing written: ${lines[0].slice(0, 110)}…`;
+      });
+      await tally.fault(
+        "stop between two log points (toy loop): same curve on resume",
+        async () => {
+          const dir = join(tmp, "stop");
+          const once = await toyRun(join(dir, "once"), []);
+          const twice = await toyRun(join(dir, "twice"), [7, 6]);
+          assert.deepEqual(twice.stops, [7, 13]);
+          assert.deepEqual(twice.curve, once.curve);
+          return `stopped at steps 7 and 13 (log every 4): ${once.curve.length} curve points ` +
+            `bit-identical`;
+        },
+      );
+
+      // --- SFT vs DPO: interrupted in five stages, then run to the end -----------------------
+      const sftBase = await tinyReproduce();
+      await sftVsDpoChain(tally, sftBase, join(tmp, "sft"));
+      await tally.fault("full output folder while writing the report (1 MiB tmpfs)", async () => {
+        assert.equal(sftBase.code, 0, "the uninterrupted SFT-vs-DPO run failed");
+        const out = join(tmp, "report-full");
+        await mountTmpfs(out, "size=1m");
+        try {
+          await Deno.copyFile(join(sftBase.out, "results.json"), join(out, "results.json"));
+          const err = await writeReproduceReport(out).then(() => null, (e) => e as Error);
+          assert.ok(err, "report.html (5 MB) was written into 1 MiB");
+          assert.match(err.message, /cannot write .*report\.html: no space left/);
+          const files = listFiles(out);
+          assert.deepEqual(temporaries(out), [], "temporary files left");
+          assert.ok(!files.includes("report.html"), "a partial report.html was left");
+          for (const f of files.filter((f) => f.endsWith(".png"))) {
+            const png = await Deno.readFile(join(out, f));
+            const iend = new TextDecoder().decode(png.subarray(png.length - 8, png.length - 4));
+            assert.equal(iend, "IEND", `${f} is not a complete PNG`);
+          }
+          return `${err.message.slice(0, 120)}…; ${files.length - 1} complete figures kept`;
+        } finally {
+          await umount(out);
+        }
+      });
+
       // --- NaN gradient with a finite loss ------------------------------------------------
       await tally.fault("injected NaN gradient (finite loss)", async () => {
         const dir = join(tmp, "nan");
@@ -427,8 +578,10 @@ Deno.test({
         }
       });
     } finally {
+      const seconds = (performance.now() - t0) / 1000;
       console.log(tally.summary());
-      console.log(`fault suite: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`fault suite: ${seconds.toFixed(1)} s`);
+      await tally.record(join(ROOT, "runs/test-artifacts/reliability/faults.json"), seconds);
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
     assert.deepEqual(tally.failures, [], `faults not survived:\n${tally.failures.join("\n")}`);

@@ -1,6 +1,7 @@
 /**
- * Helpers of the fault suite: child `reproduce` runs, waiting for files, the canonical
- * projection of results.json, byte flips, and the tally of faults tried / survived.
+ * Helpers of the fault suite: child `reproduce` runs (watched line by line, to interrupt them
+ * at a chosen point), waiting for files, the canonical projection of results.json, byte
+ * flips, and the tally of faults tried / survived.
  */
 
 import { fileURLToPath } from "node:url";
@@ -12,8 +13,8 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Every run of the suite checkpoints every 10 steps (= logEvery of tiny: same curves). */
 export const ENV = { PIVOTLAB_CHECKPOINT_EVERY: "10" };
 
-/** The command under test: `reproduce --preset tiny --only pretrain --out <out>`. */
-export function reproduceArgs(out: string): string[] {
+/** The command under test: `reproduce --preset tiny --only <part> --out <out>`. */
+export function reproduceArgs(out: string, only = "pretrain"): string[] {
   return [
     "run",
     "-A",
@@ -21,7 +22,7 @@ export function reproduceArgs(out: string): string[] {
     "--preset",
     "tiny",
     "--only",
-    "pretrain",
+    only,
     "--out",
     out,
   ];
@@ -62,6 +63,74 @@ export function start(args: string[], env: Record<string, string> = ENV): Child 
 
 export async function run(args: string[], env: Record<string, string> = ENV): Promise<RunResult> {
   return await start(args, env).done;
+}
+
+/** A started child whose output is read as it comes, to act at a chosen line. */
+export interface WatchedChild {
+  process: Deno.ChildProcess;
+  /** Stderr so far. */
+  stderr(): string;
+  /**
+   * The first match of `re` in stderr at or after character `from` (polled every 20 ms);
+   * throws if the child ends first or after `timeoutMs`.
+   */
+  waitForLine(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpExecArray>;
+  done: Promise<RunResult>;
+}
+
+export function startWatched(args: string[], env: Record<string, string> = ENV): WatchedChild {
+  const t0 = performance.now();
+  const process = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  let ended = false;
+  const drain = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
+  };
+  const pumps = Promise.all([
+    drain(process.stdout, (t) => (out += t)),
+    drain(process.stderr, (t) => (err += t)),
+  ]);
+  const done = Promise.all([process.status, pumps]).then(([st]) => {
+    ended = true;
+    return {
+      code: st.code,
+      signal: st.signal,
+      stdout: out,
+      stderr: err,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  });
+  const waitForLine = async (re: RegExp, timeoutMs: number, from = 0) => {
+    const end = performance.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(err.slice(from));
+      if (m) return m;
+      if (ended) throw new Error(`the child ended before printing ${re}:\n${err.slice(-1500)}`);
+      if (performance.now() > end) throw new Error(`no ${re} within ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { process, stderr: () => err, waitForLine, done };
+}
+
+/** Files under `dir` whose name marks them as temporary (`*.tmp`, the lock's `.stale.<pid>`). */
+export function temporaries(dir: string): string[] {
+  return listFiles(dir).filter((f) => /\.tmp$|\.pivotlab\.lock\.stale\.\d+$/.test(f));
+}
+
+/** A pid that surely belongs to no process: that of a child that has ended. */
+export async function deadPid(): Promise<number> {
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  return dead.pid;
 }
 
 /** Polls `predicate` every 20 ms; false after `timeoutMs`. */
@@ -182,5 +251,24 @@ export class Tally {
       ...this.lines,
       `faults tried: ${this.tried}, survived: ${this.survived}`,
     ].join("\n");
+  }
+
+  /** Writes the tally (tried, survived, one line per fault) as JSON to `path`. */
+  async record(path: string, seconds: number): Promise<void> {
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify(
+        {
+          tried: this.tried,
+          survived: this.survived,
+          seconds,
+          faults: this.lines.map((l) => l.trim()),
+          failures: this.failures,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
   }
 }
