@@ -42,6 +42,7 @@ import { sync } from "../../gpu/batch.ts";
 import { imageTensor } from "../../data/images.ts";
 import { worldTokenizer } from "../../world/tokenizer.ts";
 import { WORLD_FORMAT_VERSION } from "../../world/storage.ts";
+import { readVerified, writeFileAtomic } from "../../io/atomic.ts";
 import type { World } from "../../world/world.ts";
 import type { OptimSpec, PretrainProtocol } from "../../protocol/presets.ts";
 import type { Arm, DataCondition, PostTrainProtocol } from "../../protocol/posttrain.ts";
@@ -51,6 +52,7 @@ import {
   type StageContext,
   type StageDef,
   type StageOutput,
+  stageRemedy,
   writeJsonAtomic,
 } from "../stage.ts";
 import { sftLoss } from "../losses/sft.ts";
@@ -335,9 +337,9 @@ export async function loadMLLM(stage: StageOutput | string): Promise<MLLM> {
 /** The cached reference log-probs of an `mllm-dpo-ref` stage: [chosen, rejected] per item. */
 export async function readReference(stage: StageOutput): Promise<Float32Array> {
   const path = join(stage.dir, REFERENCE_FILE);
-  const bytes = await Deno.readFile(path).catch((e) => {
-    throw new Error(`readReference: cannot read ${path}: ${(e as Error).message}`);
-  });
+  // Checked against its SHA-256 sidecar (src/io/atomic.ts): a damaged cache is named.
+  const bytes = await readVerified(path, stageRemedy(stage.name, stage.dir));
+  if (bytes === null) throw new Error(`readReference: ${path} is missing`);
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
@@ -656,7 +658,7 @@ export function dpoReferenceStage(
             out[2 * r.item + 1] = logps[rows.length + k];
           });
         }
-        await Deno.writeFile(join(ctx.dir, REFERENCE_FILE), new Uint8Array(out.buffer));
+        await writeFileAtomic(join(ctx.dir, REFERENCE_FILE), new Uint8Array(out.buffer));
         const mean = (j: number) => {
           let s = 0;
           for (const r of fits) s += out[2 * r.item + j];
