@@ -17,7 +17,8 @@
  *   evaluation) and rerun, until it ends: every recomputed checkpoint, reference file and
  *   evaluation is bit-identical to the uninterrupted run's and so is results.json (canonical
  *   projection). The stages after a recomputed one are the uninterrupted run's (cached): the
- *   bit-identical checkpoints are what makes them valid;
+ *   bit-identical checkpoints are what makes them valid. Then a byte flipped in the DPO
+ *   reference cache is named, with the remedy, by the DPO run that reads it;
  * - a killed writer's temporary files (as `kill -9` between write and rename leaves them) are
  *   removed by the next run with a one-line note; nothing else is touched;
  * - a stop between two log points (toy loop, in process) resumes to the same loss curve;

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import {
   canonicalResults,
   copyDir,
+  flipByte,
   listFiles,
   project,
   reproduceArgs,
@@ -248,4 +249,21 @@ export async function sftVsDpoChain(tally: Tally, base: TinyRun, out: string): P
         `results.json identical (${b.length} canonical bytes)`;
     },
   );
+
+  await tally.fault("byte flipped in the DPO reference cache (read by a DPO run)", async () => {
+    const ref = planned.find((p) => p.name === "mllm-dpo-ref")!;
+    const stage2 = planned.find((p) => p.name === "mllm-2-dpo")!;
+    const file = join(out, ref.rel, "reference_logps.f32");
+    assert.ok(await exists(`${file}.sha256`), "the reference cache has no hash sidecar");
+    await flipByte(file, 5);
+    await Deno.remove(join(out, stage2.rel), { recursive: true }); // a run that reads it
+    const before = listFiles(out);
+    const r = await startWatched(args, env).done;
+    assert.notEqual(r.code, 0, "a damaged reference cache was not detected");
+    const line = r.stderr.split("\n").find((l) => l.includes(file)) ?? "";
+    assert.match(line, /content hash mismatch.*--force mllm-dpo-ref/, r.stderr.slice(-1500));
+    const after = listFiles(out);
+    assert.deepEqual(before.filter((f) => !after.includes(f)), [], "files were deleted");
+    return `exit ${r.code}: ${line.replace(out, "<out>").slice(0, 150)}`;
+  });
 }
