@@ -263,15 +263,16 @@ function writerIsDead(pid: number, mtime: Date | null): boolean {
 }
 
 /**
- * Removes the temporary files of dead writers anywhere under `dir` (names as in
- * `temporaryWriterPid`; symbolic links are not followed) and returns their paths relative to
- * `dir`. A temporary of a live process, and every other file, is left alone. Call it only
- * while holding the folder's lock (src/io/lock.ts does), so no live run of this folder is
- * mid-write.
+ * Removes the temporary files of dead writers in `dir` itself and anywhere under its
+ * `subfolders` (names as in `temporaryWriterPid`; symbolic links are not followed) and
+ * returns their paths relative to `dir`. A temporary of a live process, and every other file,
+ * is left alone; so is any other folder (an `--out` that holds more than pivotlab's output is
+ * not searched). Call it only while holding the folder's lock (src/io/lock.ts does), so no
+ * live run of this folder is mid-write.
  */
-export function removeStaleTemporaries(dir: string): string[] {
+export function removeStaleTemporaries(dir: string, subfolders: string[]): string[] {
   const removed: string[] = [];
-  const walk = (rel: string) => {
+  const walk = (rel: string, recurse: boolean) => {
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(rel ? join(dir, rel) : dir)];
@@ -281,7 +282,7 @@ export function removeStaleTemporaries(dir: string): string[] {
     for (const e of entries) {
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory) {
-        walk(path);
+        if (recurse || subfolders.includes(path)) walk(path, true);
         continue;
       }
       if (!e.isFile) continue;
@@ -302,6 +303,6 @@ export function removeStaleTemporaries(dir: string): string[] {
       }
     }
   };
-  walk("");
+  walk("", false);
   return removed.sort();
 }

@@ -12,8 +12,8 @@
  * never taken over automatically (its pid cannot be checked from here): the message says
  * how to remove it by hand. The lock is removed when the process exits (including
  * `Deno.exit`); only a killed process leaves it behind. So does its half-done write: once
- * the lock is held, the temporary files of dead writers in the folder are removed
- * (`removeStaleTemporaries`), and the note says so. A folder this lock created and that is
+ * the lock is held, the temporary files of dead writers in the folder and its
+ * `ARTIFACT_FOLDERS` are removed (`removeStaleTemporaries`), and the note says so. A folder this lock created and that is
  * still empty when the lock is released (a run that failed before writing anything) is
  * removed too, so a failed start leaves nothing behind.
  * @module
@@ -24,6 +24,9 @@ import { ArtifactWriteError, removeStaleTemporaries } from "./atomic.ts";
 
 /** The lock file name inside the output folder. */
 export const LOCK_FILE = ".pivotlab.lock";
+
+/** The folders of an output folder that pivotlab writes (searched for dead temporaries). */
+export const ARTIFACT_FOLDERS = ["stages", "world", "figures"];
 
 /** What the lock file records about its holder. */
 export interface LockInfo {
@@ -252,7 +255,7 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
 function cleanTemporaries(dir: string): string | null {
   let removed: string[];
   try {
-    removed = removeStaleTemporaries(dir);
+    removed = removeStaleTemporaries(dir, ARTIFACT_FOLDERS);
   } catch (e) {
     return `could not remove the temporary files of a dead run in ${dir} ` +
       `(${(e as Error).message}); they are harmless`;
