@@ -71,8 +71,8 @@ export interface WatchedChild {
   /** Stderr so far. */
   stderr(): string;
   /**
-   * The first match of `re` in stderr at or after character `from` (polled every 20 ms);
-   * throws if the child ends first or after `timeoutMs`.
+   * The first match of `re` in stderr at or after character `from`, checked as each chunk
+   * arrives; throws if the child ends first or after `timeoutMs`.
    */
   waitForLine(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpExecArray>;
   done: Promise<RunResult>;
@@ -90,16 +90,25 @@ export function startWatched(args: string[], env: Record<string, string> = ENV):
   let out = "";
   let err = "";
   let ended = false;
+  // Woken at each chunk of stderr, so a waiter acts within a chunk of the line it waits for.
+  let wake: () => void = () => {};
+  let woken = new Promise<void>((r) => (wake = r));
   const drain = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
     const dec = new TextDecoder();
     for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
   };
   const pumps = Promise.all([
     drain(process.stdout, (t) => (out += t)),
-    drain(process.stderr, (t) => (err += t)),
+    drain(process.stderr, (t) => {
+      err += t;
+      const w = wake;
+      woken = new Promise<void>((r) => (wake = r));
+      w();
+    }),
   ]);
   const done = Promise.all([process.status, pumps]).then(([st]) => {
     ended = true;
+    wake();
     return {
       code: st.code,
       signal: st.signal,
@@ -114,8 +123,11 @@ export function startWatched(args: string[], env: Record<string, string> = ENV):
       const m = re.exec(err.slice(from));
       if (m) return m;
       if (ended) throw new Error(`the child ended before printing ${re}:\n${err.slice(-1500)}`);
-      if (performance.now() > end) throw new Error(`no ${re} within ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 20));
+      const left = end - performance.now();
+      if (left <= 0) throw new Error(`no ${re} within ${timeoutMs / 1000} s`);
+      let timer = 0;
+      await Promise.race([woken, new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
     }
   };
   return { process, stderr: () => err, waitForLine, done };
