@@ -125,7 +125,7 @@ export function startWatched(args: string[], env: Record<string, string> = ENV):
       if (ended) throw new Error(`the child ended before printing ${re}:\n${err.slice(-1500)}`);
       const left = end - performance.now();
       if (left <= 0) throw new Error(`no ${re} within ${timeoutMs / 1000} s`);
-      let timer = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([woken, new Promise((r) => (timer = setTimeout(r, left)))]);
       clearTimeout(timer);
     }
@@ -136,6 +136,17 @@ export function startWatched(args: string[], env: Record<string, string> = ENV):
 /** Files under `dir` whose name marks them as temporary (`*.tmp`, the lock's `.stale.<pid>`). */
 export function temporaries(dir: string): string[] {
   return listFiles(dir).filter((f) => /\.tmp$|\.pivotlab\.lock\.stale\.\d+$/.test(f));
+}
+
+/**
+ * What a finished run must not leave: temporaries, and the resumable checkpoints of stages
+ * (`partial/`, `partial-next/`, `partial-old/`), which are removed when a stage is done.
+ */
+export function leftovers(dir: string): string[] {
+  return [
+    ...temporaries(dir),
+    ...listFiles(dir).filter((f) => /\/partial(-next|-old)?\//.test(f)),
+  ];
 }
 
 /** A pid that surely belongs to no process: that of a child that has ended. */

@@ -16,6 +16,7 @@ import {
   canonicalResults,
   copyDir,
   flipByte,
+  leftovers,
   listFiles,
   project,
   reproduceArgs,
@@ -222,7 +223,7 @@ export async function sftVsDpoChain(tally: Tally, base: TinyRun, out: string): P
       const r = await child.done;
       assert.equal(r.code, 0, r.stderr.slice(-2000));
       if (resumeNote) assert.match(r.stderr, resumeNote, "the rerun did not resume as expected");
-      assert.deepEqual(temporaries(out), [], "temporary files left");
+      assert.deepEqual(leftovers(out), [], "temporary files or partial checkpoints left");
       const compared: string[] = [];
       for (const p of planned) {
         assert.ok(await exists(join(out, p.rel, "done.json")), `${p.rel} did not finish`);
