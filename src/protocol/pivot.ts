@@ -110,7 +110,7 @@ export const PIVOT_PROTOCOLS: Readonly<Record<PivotProtocol["preset"], PivotProt
     stage3a: { batch: 16, steps: 20, optim: { ...S1, lr: 1e-3, warmupFraction: 0.1 } },
     stage3b: {
       batch: 16,
-      steps: 80,
+      steps: 60,
       unfrozenVitLrRatio: 0.2,
       optim: { ...S1, lr: 1e-3, warmupFraction: 0.05 },
     },

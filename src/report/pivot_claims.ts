@@ -19,7 +19,7 @@ export interface PivotMeasured {
 const pct = (x: number) => (100 * x).toFixed(1);
 
 /** F6: original < +SFT < +PIVOT (Average, the small encoder), both links paired. */
-export function measurePivotChain(results: { pivot?: unknown }): PivotMeasured | null {
+export function measurePivotChain(results: object): PivotMeasured | null {
   const r = pivotOf(results);
   if (!r) return null;
   const s = r.protocol.small;
@@ -43,7 +43,7 @@ export function measurePivotChain(results: { pivot?: unknown }): PivotMeasured |
 }
 
 /** F6: the small encoder + PIVOT beats the larger, longer-pretrained original (Average). */
-export function measurePivotBeatsLarger(results: { pivot?: unknown }): PivotMeasured | null {
+export function measurePivotBeatsLarger(results: object): PivotMeasured | null {
   const r = pivotOf(results);
   if (!r || !r.protocol.larger) return null;
   const c = r.comparisons.find((x) => x.kind === "larger" && x.group === "overall");

@@ -232,7 +232,11 @@ export function pivotReport(r: PivotRecord): { sections: Section[] } {
 }
 
 /** The PIVOT record of a `reproduce` run's results.json (`results.pivot`), or null. */
-export function pivotOf(results: { pivot?: unknown }): PivotRecord | null {
-  const p = results.pivot as PivotRecord | { pending: string } | null | undefined;
+export function pivotOf(results: object): PivotRecord | null {
+  const p = (results as { pivot?: unknown }).pivot as
+    | PivotRecord
+    | { pending: string }
+    | null
+    | undefined;
   return p && typeof p === "object" && "rows" in p ? p : null;
 }
