@@ -6,8 +6,29 @@
  * @module
  */
 
-import type { Verdict } from "../stats/mod.ts";
-import { formatPivotDiff, pivotOf } from "./pivot_views.ts";
+import type { PairedComparison, Verdict } from "../stats/mod.ts";
+import type { PivotResult } from "../experiments/pivot.ts";
+import type { Claim } from "./html.ts";
+
+/** What the measures and views read: the experiment's result without its report. */
+export type PivotRecord = Omit<PivotResult, "report"> & { report?: unknown };
+
+/** The PIVOT record of a `reproduce` run's results (`results.pivot`), or null. */
+export function pivotOf(results: object): PivotRecord | null {
+  const p = (results as { pivot?: unknown }).pivot as
+    | PivotRecord
+    | { pending: string }
+    | null
+    | undefined;
+  return p && typeof p === "object" && "rows" in p ? p : null;
+}
+
+const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
+
+/** "+3.1 [1.2, 5.0]" in points. */
+export function formatPivotDiff(c: PairedComparison): string {
+  return `${signed(c.diff)} [${signed(c.ci95[0])}, ${signed(c.ci95[1])}]`;
+}
 
 /** What a claim's measure returns when its experiment ran (as reproduce_report.ts's). */
 export interface PivotMeasured {
@@ -59,4 +80,31 @@ export function measurePivotBeatsLarger(results: object): PivotMeasured | null {
     verdict: c.verdict,
     note: c.note ?? undefined,
   };
+}
+
+/** The two F6 claims of a PIVOT record, for its own report section. */
+export function pivotClaims(r: PivotRecord): Claim[] {
+  const specs = [
+    {
+      claim: "PIVOT: original < +SFT < +PIVOT encoder in a fresh MLLM",
+      paper: "SigLIP2-So 52.4 → 54.6 → 55.6",
+      measure: measurePivotChain,
+    },
+    {
+      claim: "A PIVOT-evolved encoder beats a larger, longer-pretrained one",
+      paper: "So + PIVOT 55.6 vs g/16 53.9",
+      measure: measurePivotBeatsLarger,
+    },
+  ];
+  return specs.map((s) => {
+    const m = s.measure({ pivot: r });
+    return m ? { id: "F6", claim: s.claim, paper: s.paper, ...m } : {
+      id: "F6",
+      claim: s.claim,
+      paper: s.paper,
+      measured: "–",
+      verdict: "not run yet" as const,
+      note: `the ${r.preset} protocol has no such comparison`,
+    };
+  });
 }

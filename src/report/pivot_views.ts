@@ -7,15 +7,15 @@
  */
 
 import type { Interval, SeedSummary } from "../stats/mod.ts";
-import type { PairedComparison } from "../stats/mod.ts";
 import { GROUPS } from "../world/items.ts";
 import { GROUP_NAMES } from "../eval/vqa.ts";
+import { join } from "node:path";
 import type { Block, Section } from "./html.ts";
 import type { Figure, Series } from "./figures.ts";
-import type { PivotResult, PivotRow } from "../experiments/pivot.ts";
+import type { PivotRow } from "../experiments/pivot.ts";
+import { formatPivotDiff, pivotClaims, pivotOf, type PivotRecord } from "./pivot_claims.ts";
 
-/** What the views read: the result without its report. */
-export type PivotRecord = Omit<PivotResult, "report"> & { report?: unknown };
+export { formatPivotDiff, pivotOf, type PivotRecord };
 
 const pct = (x: number) => (100 * x).toFixed(1);
 const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}`;
@@ -24,11 +24,6 @@ const ci = (c: Interval | null) => (c ? `[${pct(c[0])}, ${pct(c[1])}]` : "n/a");
 /** "41.3 [38.0, 44.6]": mean and 95% interval over Stage-3 seeds, in percent. */
 export function formatCell(s: SeedSummary): string {
   return s.ci95 ? `${pct(s.mean)} ${ci(s.ci95)}` : `${pct(s.mean)} (1 seed)`;
-}
-
-/** "+3.1 [1.2, 5.0]" in points. */
-export function formatPivotDiff(c: PairedComparison): string {
-  return `${signed(c.diff)} [${signed(c.ci95[0])}, ${signed(c.ci95[1])}]`;
 }
 
 /** "1.23e3 G" style: FLOPs in GFLOP with 3 significant digits. */
@@ -216,6 +211,9 @@ export function pivotStageTable(r: PivotRecord): Block {
 export function pivotReport(r: PivotRecord): { sections: Section[] } {
   return {
     sections: [{
+      title: "PIVOT: claims",
+      blocks: [{ kind: "claims", claims: pivotClaims(r) }],
+    }, {
       title: "PIVOT: the table (the paper's Table 2)",
       blocks: [
         pivotTable(r),
@@ -231,12 +229,13 @@ export function pivotReport(r: PivotRecord): { sections: Section[] } {
   };
 }
 
-/** The PIVOT record of a `reproduce` run's results.json (`results.pivot`), or null. */
-export function pivotOf(results: object): PivotRecord | null {
-  const p = (results as { pivot?: unknown }).pivot as
-    | PivotRecord
-    | { pending: string }
-    | null
-    | undefined;
-  return p && typeof p === "object" && "rows" in p ? p : null;
+/** The PIVOT record of the `reproduce` run in `dir` (its results.json), or null. */
+export async function loadPivotRun(dir: string | undefined): Promise<PivotRecord | null> {
+  if (!dir) return null;
+  try {
+    return pivotOf(JSON.parse(await Deno.readTextFile(join(dir, "results.json"))));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
 }

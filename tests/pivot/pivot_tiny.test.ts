@@ -19,6 +19,7 @@ import { stageDir } from "../../src/train/stage.ts";
 import { readPart } from "../../src/pivot/weights.ts";
 import { VERDICTS } from "../../src/stats/mod.ts";
 import { measurePivotBeatsLarger, measurePivotChain } from "../../src/report/pivot_claims.ts";
+import { renderReport } from "../../src/report/html.ts";
 
 await gpuReady();
 
@@ -109,10 +110,17 @@ Deno.test({
     assert.ok(VERDICTS.includes(r.chain.verdict));
     assert.ok(r.gainShrink && r.gainShrink.perSeed.length === p.seeds.length);
     assert.ok(VERDICTS.includes(r.gainShrink.verdict));
-    // The report mirrors the table.
-    const table = r.report.sections[0].blocks[0];
+    // The report mirrors the table, opens with the F6 claims, and renders.
+    const tableSection = r.report.sections.find((x) => x.title.startsWith("PIVOT: the table"))!;
+    const table = tableSection.blocks[0];
     assert.ok(table.kind === "table" && table.rows.length === r.rows.length);
     assert.ok(table.columns.includes("PIVOT / pretraining") && table.columns.includes("Average"));
+    const claims = r.report.sections[0].blocks[0];
+    assert.ok(claims.kind === "claims" && claims.claims.length === 2);
+    assert.equal(claims.claims[0].verdict, r.chain.verdict);
+    assert.equal(claims.claims[1].verdict, "not run yet");
+    const html = await renderReport({ title: "PIVOT (tiny)", sections: r.report.sections });
+    for (const row of r.rows) assert.ok(html.includes(row.label), row.label);
     // The F6 measures read it; tiny has no larger encoder to beat.
     const chain = measurePivotChain({ pivot: r });
     assert.ok(chain && chain.verdict === r.chain.verdict);
