@@ -277,7 +277,11 @@ export async function runPivot(
     run,
   };
   const lr = opts.stage2Lr
-    ? { ...opts.stage2Lr, source: "the SFT-vs-DPO experiment's selected lrs (validation)" }
+    ? {
+      sft: opts.stage2Lr.sft,
+      dpo: opts.stage2Lr.dpo,
+      source: "the SFT-vs-DPO experiment's selected lrs (validation)",
+    }
     : {
       sft: protocol.fallbackLr.sft,
       dpo: protocol.fallbackLr.dpo,

@@ -26,7 +26,7 @@ export function formatCell(s: SeedSummary): string {
   return s.ci95 ? `${pct(s.mean)} ${ci(s.ci95)}` : `${pct(s.mean)} (1 seed)`;
 }
 
-/** "1.23e3 G" style: FLOPs in GFLOP with 3 significant digits. */
+/** FLOPs in GFLOP: thousands separated, or 3 significant digits below 1,000. */
 export function gflop(flops: number): string {
   const g = flops / 1e9;
   return g >= 1000 ? `${Math.round(g).toLocaleString("en-US")}` : g.toPrecision(3);
