@@ -153,6 +153,7 @@ export function probeStage(
               seeds: s.seeds,
             }
             : false,
+          segViews: s.views,
           chunk: p.chunk,
         });
         const views: EncoderProbeMetrics["views"] = {};

@@ -54,6 +54,8 @@ export interface SegProbeSpec {
   /** Items: the first N of `segmentation_train` and `segmentation_test`. */
   trainItems: number;
   testItems: number;
+  /** Views probed: the ViT alone, and ViT + projector where the budget allows. */
+  views: ("vit" | "projector")[];
 }
 
 /** Gradient maps: SFT and DPO loss gradients w.r.t. the visual tokens at the projector output. */
@@ -110,8 +112,8 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
       valFraction: 0.2,
       valSeed: 0,
       labels: LABELS,
-      trainItems: 300,
-      testItems: 200,
+      trainItems: 150,
+      testItems: 100,
       maxSteps: 20,
       checkEvery: 10,
       batch: 1024,
@@ -125,7 +127,8 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
       weightDecay: 0.01,
       seeds: [0, 1, 2, 3, 4],
       trainItems: 30,
-      testItems: 50,
+      testItems: 25,
+      views: ["vit", "projector"],
     },
     gradMaps: { itemsPerGroup: 8, batch: 8, sheetItems: 3 },
     dataSweep: { seeds: [1, 2], seg: false },
@@ -199,9 +202,10 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
       seeds: [0, 1, 2, 3, 4],
       trainItems: 500,
       testItems: 250,
+      views: ["vit"],
     },
-    gradMaps: { itemsPerGroup: 64, batch: 16, sheetItems: 4 },
-    dataSweep: { seeds: [1, 2, 3], seg: false },
+    gradMaps: { itemsPerGroup: 32, batch: 16, sheetItems: 4 },
+    dataSweep: { seeds: [1, 2], seg: false },
     lmSweep: { sizes: ["lm-s", "lm-m"], seeds: [1] },
     encoderSweep: { sizes: ["vit-s", "vit-l"], seeds: [1] },
     chunk: 64,
@@ -231,6 +235,7 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
       seeds: [0, 1, 2, 3, 4, 5],
       trainItems: 10000,
       testItems: 2000,
+      views: ["vit", "projector"],
     },
     gradMaps: { itemsPerGroup: 500, batch: 32, sheetItems: 8 },
     dataSweep: { seeds: [1, 2, 3], seg: true },

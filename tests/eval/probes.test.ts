@@ -50,6 +50,9 @@ Deno.test("linear probe: recovers a planted linear rule; C is chosen on validati
   );
   assert.ok(r.testTop1 > 0.8, `test top-1 ${r.testTop1}`);
   assert.ok(r.testTop1 > r.majority + 0.4);
+  // Per-item correctness (for comparisons paired by item) agrees with top-1.
+  assert.equal(r.testCorrect.length, r.nTest);
+  assert.equal(r.testCorrect.reduce((a, x) => a + x, 0) / r.nTest, r.testTop1);
   assert.ok(r.fit.converged, "converged within the budget");
   // The chosen C is the best on validation (ties → smaller C).
   const best = Math.max(...r.fit.sweep.map((s) => s.valTop1));

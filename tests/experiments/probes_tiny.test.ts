@@ -79,6 +79,10 @@ function checkResult(r: ProbesRecord, svd: SftVsDpoResult) {
           assert.equal(lin.testCorrect.length, lin.nTest);
           assert.ok(p.linear.cGrid.includes(lin.c), `${id}: C from the grid`);
         }
+        if (!p.seg.views.includes(v as "vit" | "projector")) {
+          assert.equal(vr.seg, null);
+          continue;
+        }
         assert.ok(vr.seg, `${id} ${v}: seg probe`);
         assert.equal(vr.seg!.seeds.length, p.seg.seeds.length);
         checkSummary(vr.seg!.macroRecall, p.seg.seeds.length, `${id} ${v} seg recall`);

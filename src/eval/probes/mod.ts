@@ -89,6 +89,8 @@ export interface EncoderProbeOptions {
   linear?: LinearProbeOptions;
   /** Segmentation probe options, or false to skip it. */
   seg?: SegProbeOptions | false;
+  /** Views the segmentation probe runs on (default every view of the source). */
+  segViews?: readonly ("vit" | "projector")[];
   /** Referent pixels for a patch label (default 1). */
   minPixels?: number;
   /** Images per forward when extracting features (default 64). */
@@ -159,7 +161,7 @@ export async function probeEncoder(
     const fte = await patchFeatures(source, segTest, { n: opts.n?.segTest, chunk });
     const ltr = segmentationLabels(segTrain, patch, { n: ftr.n, minPixels: opts.minPixels });
     const lte = segmentationLabels(segTest, patch, { n: fte.n, minPixels: opts.minPixels });
-    for (const v of views) {
+    for (const v of views.filter((x) => !opts.segViews || opts.segViews.includes(x))) {
       report.views[v]!.seg = await segmentationProbe(
         patchData(ftr, v),
         ltr,
