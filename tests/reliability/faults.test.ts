@@ -7,7 +7,9 @@
  *   stage's partial checkpoint, a fixed share of the baseline's wall time), rerun the same
  *   command, and compare results.json with an uninterrupted run byte for byte on the canonical
  *   projection (harness.ts `EXCLUDED` lists the fields left out: times, dates, cached flags,
- *   folders, commit); no temporary file survives the rerun;
+ *   folders, commit); no temporary file survives the rerun. One kill lands inside an atomic
+ *   write (the moment a checkpoint's temporary file is created): the rerun removes what it
+ *   left, saying so in one line;
  * - SFT vs DPO (`reproduce --preset tiny --only sft-vs-dpo`, no test hook): from a copy of the
  *   uninterrupted run (shared with the end-to-end test, tests/experiments/tiny_reproduce.ts)
  *   the folders of five stages are removed (a Stage-1a and a Stage-1b run, a DPO reference
@@ -60,6 +62,7 @@ import {
   temporaries,
   truncate,
   waitFor,
+  waitForCreated,
 } from "./harness.ts";
 import { readSplitFile } from "../../src/world/storage.ts";
 import { MLP } from "../../src/nn/layers.ts";
@@ -88,6 +91,7 @@ async function killAndResume(
   out: string,
   when: (child: ReturnType<typeof start>) => Promise<string>,
   keep?: string,
+  leavesTemporaries = false,
 ): Promise<string> {
   const child = start(reproduceArgs(out));
   const point = await when(child);
@@ -97,6 +101,7 @@ async function killAndResume(
   const killed = await child.done;
   assert.equal(killed.signal, "SIGKILL", `the child ended before the kill point (${point})`);
   const left = temporaries(out).length;
+  if (leavesTemporaries) assert.ok(left > 0, "the kill left no temporary file");
   if (keep) await copyDir(out, keep);
   const again = await run(reproduceArgs(out));
   assert.equal(again.code, 0, again.stderr.slice(-2000));
@@ -246,6 +251,25 @@ Deno.test({
             );
             return `after ${findPartial(out)} appeared`;
           }),
+      );
+      await tally.fault(
+        "kill -9 during an atomic write (a checkpoint's model.safetensors)",
+        () =>
+          killAndResume(
+            base,
+            join(tmp, "k5"),
+            async () => {
+              const file = await waitForCreated(
+                join(tmp, "k5"),
+                /\/model\.safetensors\.\d+\.[0-9a-f]{8}\.tmp$/,
+                60e3,
+              );
+              assert.ok(file, "no checkpoint write seen");
+              return `as ${file.replace(/^.*\/stages\//, "")} was being written`;
+            },
+            undefined,
+            true,
+          ),
       );
       await tally.fault(
         "kill -9 at 55% of the baseline's wall time",

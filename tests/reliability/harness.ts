@@ -156,6 +156,34 @@ export async function deadPid(): Promise<number> {
   return dead.pid;
 }
 
+/**
+ * Waits until a file whose path matches `re` is created under `dir` (inotify, via
+ * `Deno.watchFs`, so the caller acts within a moment of the creation); its path, or null
+ * after `timeoutMs`. `dir` is created if missing. Files created in a folder made a moment
+ * earlier may be missed (its watch is added after it appears).
+ */
+export async function waitForCreated(
+  dir: string,
+  re: RegExp,
+  timeoutMs: number,
+): Promise<string | null> {
+  await Deno.mkdir(dir, { recursive: true });
+  const watcher = Deno.watchFs(dir, { recursive: true });
+  const timer = setTimeout(() => watcher.close(), timeoutMs);
+  try {
+    for await (const event of watcher) {
+      const hit = event.kind === "create" ? event.paths.find((p) => re.test(p)) : undefined;
+      if (hit) return hit;
+    }
+    return null;
+  } finally {
+    clearTimeout(timer);
+    try {
+      watcher.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
 /** Polls `predicate` every 20 ms; false after `timeoutMs`. */
 export async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
   const end = performance.now() + timeoutMs;
