@@ -1,12 +1,13 @@
 /**
- * `deno task reproduce`: the paper's end-to-end reproduction, stage by stage. Today
- * pretraining (E0 encoders, L0 language models) is built, and SFT vs DPO after it
- * (`--only sft-vs-dpo`: pretraining, cached, then src/experiments/sft_vs_dpo.ts, merged into
- * results.json as `sftVsDpo`; exit 4 while its training side has not landed). A
- * run without `--only` runs both but then says that the probes and PIVOT are not
- * built yet and exits non-zero, so nobody mistakes it for a reproduction. Every run ends by
- * writing `<out>/report.html` and `<out>/figures/*.png` (src/report/reproduce_report.ts).
- * Finished stages are cached under `<out>/stages/`; Ctrl-C checkpoints the running stage.
+ * `deno task reproduce`: the paper's end-to-end reproduction, part by part in dependency
+ * order: pretraining (E0 encoders, L0 language models), SFT vs DPO
+ * (src/experiments/sft_vs_dpo.ts, results.json `sftVsDpo`), then PIVOT
+ * (src/experiments/pivot.ts, `pivot`; it takes SFT vs DPO's selected Stage-2 lrs, so it runs
+ * after it). `--only X` runs X and what X depends on. A run of every part says which parts are
+ * not built yet and exits non-zero, so nobody mistakes it for a full reproduction. Every run
+ * ends by writing `<out>/report.html` and `<out>/figures/*.png`
+ * (src/report/reproduce_report.ts). Finished stages are cached under `<out>/stages/`; Ctrl-C
+ * checkpoints the running stage.
  */
 
 import { join } from "node:path";
@@ -23,16 +24,19 @@ import {
   runSftVsDpo,
   type SftVsDpoResult,
 } from "../src/experiments/sft_vs_dpo.ts";
+import { runPivot } from "../src/experiments/pivot.ts";
+import type { PivotResult } from "../src/experiments/pivot.ts";
 import { formatTextTable } from "../src/report/display.ts";
-import { renderReport } from "../src/report/html.ts";
+import { type Block, renderReport } from "../src/report/html.ts";
+import { pivotComparisonTable, pivotTable } from "../src/report/pivot_views.ts";
 import { writeReproduceReport } from "../src/report/reproduce_report.ts";
 
 const USAGE =
-  "deno task reproduce [--preset tiny|small|paper] [--only pretrain|sft-vs-dpo] [--out DIR]";
-/** What `--only` accepts today. */
-const BUILT = ["pretrain", "sft-vs-dpo"] as const;
+  "deno task reproduce [--preset tiny|small|paper] [--only pretrain|sft-vs-dpo|pivot] [--out DIR]";
+/** What `--only` accepts today, in dependency order (each part needs the ones before it). */
+const BUILT = ["pretrain", "sft-vs-dpo", "pivot"] as const;
 /** Parts of the reproduction that exist in the design but not yet in code (Stage 1a/1b runs inside sft-vs-dpo). */
-const NOT_BUILT = ["probes", "gradient-maps", "pivot"];
+const NOT_BUILT = ["probes", "gradient-maps"];
 
 const flags = parseFlags(Deno.args, {
   preset: {
@@ -55,6 +59,9 @@ const preset = flags.preset as string;
 const seeds = integerFlag(flags, "seeds", USAGE);
 const out = (flags.out as string | undefined) ?? join("runs", preset);
 const only = flags.only as string | undefined;
+/** Whether part `p` runs: every part without --only, else --only's part and its dependencies. */
+const runs = (p: (typeof BUILT)[number]) =>
+  only === undefined || BUILT.indexOf(p) <= BUILT.indexOf(only as (typeof BUILT)[number]);
 const force = typeof flags.force === "string" ? flags.force.split(",").filter(Boolean) : [];
 if (only !== undefined && !(BUILT as readonly string[]).includes(only)) {
   const known = NOT_BUILT.includes(only) ? `"${only}" is not built yet` : `unknown part "${only}"`;
@@ -180,7 +187,7 @@ if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
 // SFT vs DPO (src/experiments/sft_vs_dpo.ts) after pretraining: with --only sft-vs-dpo and in
 // the default run. --seeds overrides the protocol's seed count only when given explicitly.
 let sftVsDpo: SftVsDpoResult | { pending: string } | null = null;
-if (only === "sft-vs-dpo" || only === undefined) {
+if (runs("sft-vs-dpo")) {
   const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
   try {
     sftVsDpo = await runSftVsDpo(result, preset, {
@@ -221,11 +228,43 @@ if (only === "sft-vs-dpo" || only === undefined) {
 }
 const sftPending = sftVsDpo !== null && "pending" in sftVsDpo;
 
-const missing = only === "pretrain"
-  ? []
-  : only === "sft-vs-dpo"
-  ? (sftPending ? ["sft-vs-dpo"] : [])
-  : [...NOT_BUILT, ...(sftPending ? ["sft-vs-dpo"] : [])];
+// PIVOT (src/experiments/pivot.ts) after SFT vs DPO, whose selected Stage-2 lrs it uses.
+let pivot: PivotResult | null = null;
+if (runs("pivot") && sftVsDpo !== null && !sftPending) {
+  const sv = sftVsDpo as SftVsDpoResult;
+  const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+  try {
+    pivot = await runPivot(result, preset, {
+      out,
+      force,
+      seeds: explicitSeeds ? seeds : undefined,
+      stage2Lr: { sft: sv.lr.tuned.sft, dpo: sv.lr.tuned.dpo },
+    });
+  } catch (e) {
+    if (e instanceof StageInterrupted) {
+      console.error(e.message);
+      Deno.exit(130);
+    }
+    console.error(`pivotlab: pivot: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  const text = (b: Block) => b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
+  console.log(
+    `\nPIVOT, preset ${preset}, Stage-3 seeds ${pivot.seeds.join(", ")} ` +
+      `(${pivot.seconds.toFixed(1)} s)`,
+  );
+  console.log(text(pivotTable(pivot)));
+  console.log(text(pivotComparisonTable(pivot)));
+  if (!pivot.allLossesFell) {
+    console.error("warning: a PIVOT stage loss did not fall (see pivot.stages in results.json)");
+  }
+}
+
+const missing = [
+  ...(only === undefined ? NOT_BUILT : []),
+  ...(sftPending && runs("sft-vs-dpo") ? ["sft-vs-dpo"] : []),
+  ...(runs("pivot") && pivot === null ? ["pivot"] : []),
+];
 await Deno.mkdir(out, { recursive: true });
 await writeJsonAtomic(join(out, "results.json"), {
   pivotlab: "0.1.0",
@@ -264,6 +303,7 @@ await writeJsonAtomic(join(out, "results.json"), {
     : "pending" in sftVsDpo
     ? sftVsDpo
     : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
+  pivot: pivot === null ? null : { ...pivot, report: undefined },
 });
 console.log(`wrote ${join(out, "results.json")}`);
 try {
@@ -282,7 +322,9 @@ if (result.summary.some((r) => !r.beatsChance)) {
 }
 if (only === undefined) {
   console.error(
-    `pivotlab: this is NOT a full reproduction. Built so far: pretraining. Not built yet: ` +
+    `pivotlab: this is NOT a full reproduction. Built so far: ${
+      BUILT.join(", ")
+    }. Not built yet: ` +
       `${NOT_BUILT.join(", ")} (README.md, "Status").`,
   );
   Deno.exit(2);

@@ -22,6 +22,13 @@ import type { Block, Claim, ClaimStatus, ReportSpec, Section } from "./html.ts";
 import { renderReport } from "./html.ts";
 import type { Figure } from "./figures.ts";
 import { figurePng } from "./png.ts";
+import {
+  measurePivotBeatsLarger,
+  measurePivotChain,
+  pivotOf,
+  type PivotRecord,
+} from "./pivot_claims.ts";
+import { pivotReport } from "./pivot_views.ts";
 
 /** The SFT-vs-DPO part of results.json: the experiment's result without its report sections. */
 export type SftVsDpoRecord = Omit<SftVsDpoResult, "report"> & { report?: unknown };
@@ -49,6 +56,8 @@ export interface ReproduceResults {
   seconds?: number;
   summary?: StageSummary[];
   sftVsDpo?: SftVsDpoRecord | { pending: string } | null;
+  /** The PIVOT experiment without its report sections (src/experiments/pivot.ts). */
+  pivot?: PivotRecord | null;
 }
 
 /** The Knowledge "tie" margin: |DPO − SFT| within ±1 point counts as a tie. */
@@ -295,12 +304,14 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: "PIVOT: original < +SFT < +PIVOT encoder in a fresh MLLM",
     paper: "SigLIP2-So 52.4 → 54.6 → 55.6",
     experiment: "pivot",
+    measure: measurePivotChain,
   },
   {
     id: "F6",
     claim: "A PIVOT-evolved encoder beats a larger, longer-pretrained one",
     paper: "So + PIVOT 55.6 vs g/16 53.9",
     experiment: "pivot",
+    measure: measurePivotBeatsLarger,
   },
   {
     id: "C1",
@@ -469,6 +480,13 @@ export function reproduceReportSpec(r: ReproduceResults, date?: Date | null): Re
       title: "SFT vs DPO",
       blocks: [{ kind: "text", text: `Not run: ${r.sftVsDpo.pending}` }],
     });
+  }
+  const pivot = pivotOf(r);
+  if (pivot) {
+    // PIVOT's own claims section is part of the claims table above.
+    sections.push(
+      ...pivotReport(pivot).sections.filter((x) => !x.blocks.every((b) => b.kind === "claims")),
+    );
   }
   const notBuilt = r.notBuilt?.filter((n) => n !== "report") ?? [];
   sections.push({
