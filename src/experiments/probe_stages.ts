@@ -103,17 +103,19 @@ export function worldTag(world: World): string {
 
 /**
  * `probe-encoder` of one finished E0 or MLLM stage: the linear probe per label set and view
- * and, when `seg`, the segmentation probe per view over the probe seeds.
+ * (`linearViews`, default every view) and, when `seg`, the segmentation probe on the
+ * protocol's views over the probe seeds.
  */
 export function probeStage(
   model: StageOutput,
   world: World,
   p: ProbesProtocol,
-  opts: { seg: boolean },
+  opts: { seg: boolean; linearViews?: View[] },
 ): StageDef<EncoderProbeMetrics> {
   const config = {
     world: worldTag(world),
     linear: p.linear,
+    linearViews: opts.linearViews ?? null,
     seg: opts.seg ? p.seg : null,
     chunk: p.chunk,
   };
@@ -154,6 +156,7 @@ export function probeStage(
             }
             : false,
           segViews: s.views,
+          linearViews: opts.linearViews,
           chunk: p.chunk,
         });
         const views: EncoderProbeMetrics["views"] = {};

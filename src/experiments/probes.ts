@@ -249,14 +249,16 @@ export async function runProbes(
     return o;
   };
 
-  // A model probed with the seg probe already has every linear probe a sweep asks for.
+  // A model probed in full (seg probe, every view) already has what a sweep asks for.
   const probed = new Map<string, EncoderProbeMetrics>();
-  const probeOf = async (model: StageOutput, seg: boolean) => {
-    const done = probed.get(`${model.key}|true`) ?? probed.get(`${model.key}|${seg}`);
+  const probeOf = async (model: StageOutput, seg: boolean, linearViews?: View[]) => {
+    const full = seg && !linearViews;
+    const done = probed.get(`${model.key}|full`) ??
+      probed.get(`${model.key}|${seg}|${linearViews ?? "all"}`);
     if (done) return done;
-    const m = (await runDef(probeStage(model, world, p, { seg }) as unknown as StageDef))
-      .metrics as EncoderProbeMetrics;
-    probed.set(`${model.key}|${seg}`, m);
+    const def = probeStage(model, world, p, { seg, linearViews });
+    const m = (await runDef(def as unknown as StageDef)).metrics as EncoderProbeMetrics;
+    probed.set(full ? `${model.key}|full` : `${model.key}|${seg}|${linearViews ?? "all"}`, m);
     return m;
   };
 
@@ -342,7 +344,7 @@ export async function runProbes(
       for (const seed of dataSeeds) {
         const m = await modelOf(id, seed);
         ms.push(m);
-        probes.push(await probeOf(m, p.dataSweep.seg));
+        probes.push(await probeOf(m, p.dataSweep.seg, p.dataSweep.views));
       }
       encoders.push(entryOf({
         id,

@@ -89,6 +89,8 @@ export interface EncoderProbeOptions {
   linear?: LinearProbeOptions;
   /** Segmentation probe options, or false to skip it. */
   seg?: SegProbeOptions | false;
+  /** Views the linear probe runs on (default every view of the source). */
+  linearViews?: readonly ("vit" | "projector")[];
   /** Views the segmentation probe runs on (default every view of the source). */
   segViews?: readonly ("vit" | "projector")[];
   /** Referent pixels for a patch label (default 1). */
@@ -139,7 +141,7 @@ export async function probeEncoder(
   for (const kind of kinds) {
     const yTrain = classificationLabels(trainSplit, kind).subarray(0, trainSet.n);
     const yTest = classificationLabels(testSplit, kind).subarray(0, testSet.n);
-    for (const v of views) {
+    for (const v of views.filter((x) => !opts.linearViews || opts.linearViews.includes(x))) {
       const tr = view(trainSet, v);
       const te = view(testSet, v);
       const all = { x: tr.x, y: yTrain, n: trainSet.n, d: tr.d };
