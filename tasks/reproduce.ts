@@ -18,6 +18,7 @@ import { pretrain, type StageSummary } from "../src/train/pretrain.ts";
 import { requestStop, StageInterrupted } from "../src/train/loop.ts";
 import { writeJsonAtomic } from "../src/train/stage.ts";
 import { acquireOutputLock, LockHeldError } from "../src/io/lock.ts";
+import { writeFileAtomic } from "../src/io/atomic.ts";
 import {
   accuracyTable,
   comparisonTable,
@@ -90,8 +91,11 @@ if (checkpointEvery) {
   }
   protocol.checkpointEvery = Number(checkpointEvery);
 }
+let interrupted = false;
 Deno.addSignalListener("SIGINT", () => {
-  console.error("\ninterrupt: checkpointing the running stage; run the same command to resume");
+  if (interrupted) Deno.exit(130); // second Ctrl-C: quit now; the last checkpoint is kept
+  interrupted = true;
+  console.error("\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)");
   requestStop();
 });
 
@@ -219,7 +223,9 @@ if (runs("sft-vs-dpo")) {
       sections: sftVsDpo.report.sections,
     });
     await Deno.mkdir(out, { recursive: true });
-    await Deno.writeTextFile(join(out, "sft-vs-dpo.html"), page);
+    await writeFileAtomic(join(out, "sft-vs-dpo.html"), new TextEncoder().encode(page), {
+      sidecar: false,
+    });
     console.log(`wrote ${join(out, "sft-vs-dpo.html")}`);
     if (!sftVsDpo.allLossesFell) {
       console.error("warning: a Stage 1/2 loss did not fall (see stages in results.json)");

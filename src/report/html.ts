@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import plotlySource from "plotly.js-dist-min/plotly.min.js" with { type: "text" };
 import { type Figure, toPlotly } from "./figures.ts";
 import { figurePng } from "./png.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** The verdict of a claim: computed from the measurement, never written by hand. */
 export type Verdict = "holds" | "does not hold" | "inconclusive";
@@ -243,7 +244,8 @@ ${figures > 0 ? `<script>${DRAW}</script>` : ""}
 `;
 }
 
-/** Renders the report and writes it to `path`. */
+/** Renders the report and writes it to `path` atomically (a kill leaves the old file or the new). */
 export async function writeReport(path: string, spec: ReportSpec): Promise<void> {
-  await Deno.writeTextFile(path, await renderReport(spec));
+  const page = new TextEncoder().encode(await renderReport(spec));
+  await writeFileAtomic(path, page, { sidecar: false });
 }
