@@ -139,7 +139,11 @@ export function gradMapStage(
           loc.end.dpo[g] = record(endDpo.localisation.dpo!);
           tooLong[g] = start.tooLong;
           if (g === "vision") {
-            const items = { items: spec.sheetItems };
+            // Tiles of ~128 px whatever the image size keep the sheets small in results.json.
+            const items = {
+              items: spec.sheetItems,
+              scale: Math.max(1, Math.round(128 / split.imageSize)),
+            };
             await Deno.writeFile(
               join(ctx.dir, sheets.start),
               await gradMapSheet(split, start, items),

@@ -357,6 +357,15 @@ function encoderSection(r: ProbesRecord): Section {
   };
 }
 
+/**
+ * What results.json keeps of a run (`probes`): the result without its report sections, which
+ * hold PNG bytes; `probesReport` rebuilds them from the record.
+ */
+export function probesRecord(r: ProbesResult): ProbesRecord {
+  const { report: _report, ...record } = r;
+  return record;
+}
+
 /** The report sections of the encoder analyses. */
 export function probesReport(r: ProbesRecord): { sections: Section[] } {
   return {
