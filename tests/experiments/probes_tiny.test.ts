@@ -226,7 +226,7 @@ Deno.test({
     }
 
     // As results.json holds it.
-    const record = JSON.parse(JSON.stringify({ ...first, report: undefined })) as ProbesRecord;
+    const record = JSON.parse(JSON.stringify(probesRecord(first))) as ProbesRecord;
     checkResult(record, s);
     checkReport(record);
 
