@@ -18,7 +18,7 @@ import { pretrainProtocol } from "../../src/protocol/presets.ts";
 import { runSftVsDpo, type SftVsDpoResult } from "../../src/experiments/sft_vs_dpo.ts";
 import { type ProbesResult, runProbes } from "../../src/experiments/probes.ts";
 import { probesProtocol } from "../../src/protocol/probes.ts";
-import { type ProbesRecord, probesReport } from "../../src/report/probe_views.ts";
+import { type ProbesRecord, probesRecord, probesReport } from "../../src/report/probe_views.ts";
 import {
   measureC4,
   measureF1,
