@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import type { NotebookRun } from "../../src/report/notebooks.ts";
 import { runNotebook } from "../../src/report/notebooks.ts";
 import { ensureJupyter } from "../../src/report/setup.ts";
+import { pivotOf } from "../../src/report/pivot_claims.ts";
+import { probesOf } from "../../src/report/probe_claims.ts";
 import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -72,7 +74,18 @@ async function runTask(name: string, extra: string[] = []): Promise<NotebookRun>
   return runs[0];
 }
 
-async function checkNotebook(name: string, extra: string[] = []): Promise<void> {
+/** The text of every output of the executed notebook (streams and text/plain parts). */
+async function outputText(run: NotebookRun): Promise<string> {
+  const cells = await codeCells(run.executed);
+  return cells.flatMap((c) => c.outputs ?? []).map((o) => {
+    const text = (o as { text?: string | string[] }).text;
+    const plain = o.data?.["text/plain"];
+    const join = (x: unknown) => (Array.isArray(x) ? x.join("") : typeof x === "string" ? x : "");
+    return join(text) + join(plain);
+  }).join("\n");
+}
+
+async function checkNotebook(name: string, extra: string[] = []): Promise<NotebookRun> {
   const run = await runTask(name, extra);
   assert.equal(run.error, null);
   const source = await codeCells(join(ROOT, "notebooks", `${name}.ipynb`));
@@ -108,6 +121,8 @@ async function checkNotebook(name: string, extra: string[] = []): Promise<void> 
     images >= figures.length,
     `HTML export has ${images} inline PNGs for ${figures.length} figures`,
   );
+  console.log(`${name}: ${run.seconds.toFixed(1)} s to execute`);
+  return run;
 }
 
 Deno.test({
@@ -116,7 +131,9 @@ Deno.test({
   // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
-  fn: () => checkNotebook("00-engine"),
+  fn: async () => {
+    await checkNotebook("00-engine");
+  },
 });
 
 Deno.test({
@@ -125,7 +142,9 @@ Deno.test({
   // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
   sanitizeOps: false,
-  fn: () => checkNotebook("01-world"),
+  fn: async () => {
+    await checkNotebook("01-world");
+  },
 });
 
 Deno.test({
@@ -143,6 +162,68 @@ Deno.test({
       return;
     }
     await checkNotebook("02-sft-vs-dpo", ["--results", run.out]);
+  },
+});
+
+/** The tiny reproduce run's folder and results, or null (with a SKIPPED line) without SFT vs DPO. */
+async function tinyResults(): Promise<{ out: string; results: Record<string, unknown> } | null> {
+  const run = await tinyReproduce();
+  const results = JSON.parse(await Deno.readTextFile(join(run.out, "results.json")));
+  if (!results.sftVsDpo || "pending" in results.sftVsDpo) {
+    console.log(`SKIPPED: the tiny run has no SFT-vs-DPO results (exit ${run.code})`);
+    return null;
+  }
+  return { out: run.out, results };
+}
+
+Deno.test({
+  name: "notebook 03-encoder-probing on the tiny reproduce run, with every output kept",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // Reads results.probes, or (a run without it) runs the analyses in the run's folder on
+    // its SFT-vs-DPO stages, as reproduce would.
+    const tiny = await tinyResults();
+    if (!tiny) return;
+    const run = await checkNotebook("03-encoder-probing", ["--results", tiny.out]);
+    const text = await outputText(run);
+    const source = probesOf(tiny.results)
+      ? "read the tiny encoder analyses"
+      : "ran the tiny encoder";
+    assert.ok(text.includes(source), `the notebook says where its numbers come from ("${source}")`);
+    for (const id of ["F1", "F3", "F4", "F5", "C4"]) {
+      assert.match(text, new RegExp(`^${id} (holds|does not hold|inconclusive|not run yet):`, "m"));
+    }
+    const html = await Deno.readTextFile(run.html!);
+    assert.ok(
+      html.includes("Gradient maps at the start") && html.includes("Gradient maps at the end"),
+    );
+  },
+});
+
+Deno.test({
+  name: "notebook 04-pivot on the tiny reproduce run, with every output kept",
+  // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
+  // are not this test's ops, so the sanitizers would misreport them.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // Reads results.pivot, or (a run without it) runs PIVOT in the run's folder with the
+    // SFT-vs-DPO run's selected lrs, as reproduce would.
+    const tiny = await tinyResults();
+    if (!tiny) return;
+    const run = await checkNotebook("04-pivot", ["--results", tiny.out]);
+    const text = await outputText(run);
+    const source = pivotOf(tiny.results) ? "read the tiny PIVOT results" : "ran tiny PIVOT";
+    assert.ok(text.includes(source), `the notebook says where its numbers come from ("${source}")`);
+    assert.equal(text.match(/^F6 (holds|does not hold|inconclusive|not run yet):/gm)?.length, 2);
+    for (const label of ["vit-s original", "vit-s +SFT", "vit-s +PIVOT"]) {
+      assert.ok(text.includes(label), `the table has the row ${label}`);
+    }
+    assert.match(text, /SFT-vs-DPO experiment's selected lrs/, "evolved at the selected lrs");
+    assert.ok((await Deno.readTextFile(run.html!)).includes("<svg"), "the recipe diagram");
   },
 });
 
