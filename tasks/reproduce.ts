@@ -26,18 +26,23 @@ import {
   type SftVsDpoResult,
 } from "../src/experiments/sft_vs_dpo.ts";
 import { runPivot } from "../src/experiments/pivot.ts";
+import { type ProbesResult, runProbes } from "../src/experiments/probes.ts";
+import { probesRecord } from "../src/report/probe_views.ts";
 import type { PivotResult } from "../src/experiments/pivot.ts";
 import { formatTextTable } from "../src/report/display.ts";
 import { type Block, renderReport } from "../src/report/html.ts";
 import { pivotComparisonTable, pivotTable } from "../src/report/pivot_views.ts";
 import { writeReproduceReport } from "../src/report/reproduce_report.ts";
 
-const USAGE =
-  "deno task reproduce [--preset tiny|small|paper] [--only pretrain|sft-vs-dpo|pivot] [--out DIR]";
-/** What `--only` accepts today, in dependency order (each part needs the ones before it). */
-const BUILT = ["pretrain", "sft-vs-dpo", "pivot"] as const;
-/** Parts of the reproduction that exist in the design but not yet in code (Stage 1a/1b runs inside sft-vs-dpo). */
-const NOT_BUILT = ["probes", "gradient-maps"];
+const USAGE = "deno task reproduce [--preset tiny|small|paper] " +
+  "[--only pretrain|sft-vs-dpo|probes|pivot] [--out DIR] [--seeds N] [--force STAGES]";
+/**
+ * What `--only` accepts, in dependency order: SFT vs DPO needs pretraining; the probes
+ * (linear, segmentation, gradient maps, scaling sweeps) and PIVOT need SFT vs DPO (its
+ * encoders, its selected lrs). `--only probes` does not run PIVOT; `--only pivot` does not
+ * run the probes.
+ */
+const BUILT = ["pretrain", "sft-vs-dpo", "probes", "pivot"] as const;
 
 const flags = parseFlags(Deno.args, {
   preset: {
@@ -60,16 +65,18 @@ const preset = flags.preset as string;
 const seeds = integerFlag(flags, "seeds", USAGE);
 const out = (flags.out as string | undefined) ?? join("runs", preset);
 const only = flags.only as string | undefined;
-/** Whether part `p` runs: every part without --only, else --only's part and its dependencies. */
-const runs = (p: (typeof BUILT)[number]) =>
-  only === undefined || BUILT.indexOf(p) <= BUILT.indexOf(only as (typeof BUILT)[number]);
+type Part = (typeof BUILT)[number];
+const NEEDS: Record<Part, Part[]> = {
+  "pretrain": [],
+  "sft-vs-dpo": ["pretrain"],
+  "probes": ["pretrain", "sft-vs-dpo"],
+  "pivot": ["pretrain", "sft-vs-dpo"],
+};
+/** Whether part `p` runs: every part without --only, else --only's part and what it needs. */
+const runs = (p: Part) => only === undefined || only === p || NEEDS[only as Part].includes(p);
 const force = typeof flags.force === "string" ? flags.force.split(",").filter(Boolean) : [];
 if (only !== undefined && !(BUILT as readonly string[]).includes(only)) {
-  const known = NOT_BUILT.includes(only) ? `"${only}" is not built yet` : `unknown part "${only}"`;
-  exitWithError(
-    `--only: ${known}. Built: ${BUILT.join(", ")}. Not built yet: ${NOT_BUILT.join(", ")}.`,
-    USAGE,
-  );
+  exitWithError(`--only: unknown part "${only}". Built: ${BUILT.join(", ")}.`, USAGE);
 }
 
 // One run per output folder (src/io/lock.ts); a stale lock of a killed run is taken over.
@@ -234,6 +241,22 @@ if (runs("sft-vs-dpo")) {
 }
 const sftPending = sftVsDpo !== null && "pending" in sftVsDpo;
 
+// The encoder analyses (src/experiments/probes.ts) on SFT vs DPO's encoders.
+let probes: ProbesResult | null = null;
+if (runs("probes") && sftVsDpo !== null && !sftPending) {
+  try {
+    probes = await runProbes(result, sftVsDpo as SftVsDpoResult, preset, { out, force });
+  } catch (e) {
+    if (e instanceof StageInterrupted) {
+      console.error(e.message);
+      Deno.exit(130);
+    }
+    console.error(`pivotlab: probes: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  console.log(`\nencoder analyses, preset ${preset} (${probes.seconds.toFixed(1)} s)`);
+}
+
 // PIVOT (src/experiments/pivot.ts) after SFT vs DPO, whose selected Stage-2 lrs it uses.
 let pivot: PivotResult | null = null;
 if (runs("pivot") && sftVsDpo !== null && !sftPending) {
@@ -267,8 +290,8 @@ if (runs("pivot") && sftVsDpo !== null && !sftPending) {
 }
 
 const missing = [
-  ...(only === undefined ? NOT_BUILT : []),
   ...(sftPending && runs("sft-vs-dpo") ? ["sft-vs-dpo"] : []),
+  ...(runs("probes") && probes === null ? ["probes"] : []),
   ...(runs("pivot") && pivot === null ? ["pivot"] : []),
 ];
 await Deno.mkdir(out, { recursive: true });
@@ -279,8 +302,9 @@ await writeJsonAtomic(join(out, "results.json"), {
   only: only ?? null,
   /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
   complete: missing.length === 0 && !result.e0Pending,
-  fullReproduction: false,
-  notBuilt: NOT_BUILT,
+  /** Every part of the paper ran (no --only) and completed. */
+  fullReproduction: only === undefined && missing.length === 0 && !result.e0Pending,
+  notBuilt: [],
   finished: new Date().toISOString(),
   e0Pending: result.e0Pending,
   environment: {
@@ -309,6 +333,7 @@ await writeJsonAtomic(join(out, "results.json"), {
     : "pending" in sftVsDpo
     ? sftVsDpo
     : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
+  probes: probes === null ? null : probesRecord(probes),
   pivot: pivot === null ? null : { ...pivot, report: undefined },
 });
 console.log(`wrote ${join(out, "results.json")}`);
@@ -317,6 +342,11 @@ try {
   console.log(
     `wrote ${report.html} and ${report.figures.length} figures in ${join(out, "figures")}`,
   );
+  console.log("\nclaims (each verdict computed from results.json; details in report.html):");
+  for (const c of report.claims) {
+    const m = c.verdict === "not run yet" ? "" : ` — ${c.measured}`;
+    console.log(`  ${c.id} [${c.verdict}] ${c.claim}${m}`);
+  }
 } catch (e) {
   console.error(`pivotlab: report.html not written: ${(e as Error).message}`);
   Deno.exit(1);
@@ -325,15 +355,6 @@ try {
 if (result.summary.some((r) => !r.beatsChance)) {
   console.error("pivotlab: a pretraining stage did not beat chance (see the table)");
   Deno.exit(1);
-}
-if (only === undefined) {
-  console.error(
-    `pivotlab: this is NOT a full reproduction. Built so far: ${
-      BUILT.join(", ")
-    }. Not built yet: ` +
-      `${NOT_BUILT.join(", ")} (README.md, "Status").`,
-  );
-  Deno.exit(2);
 }
 if (result.e0Pending) {
   console.error(`pivotlab: pretraining is incomplete: E0 ${result.e0Pending}`);

@@ -29,6 +29,16 @@ import {
   type PivotRecord,
 } from "./pivot_claims.ts";
 import { pivotReport } from "./pivot_views.ts";
+import {
+  measureC4,
+  measureF1,
+  measureF3Probe,
+  measureF3Trend,
+  measureF4Grad,
+  measureF4Seg,
+  measureF5,
+} from "./probe_claims.ts";
+import { type ProbesRecord, probesReport } from "./probe_views.ts";
 
 /** The SFT-vs-DPO part of results.json: the experiment's result without its report sections. */
 export type SftVsDpoRecord = Omit<SftVsDpoResult, "report"> & { report?: unknown };
@@ -56,6 +66,8 @@ export interface ReproduceResults {
   seconds?: number;
   summary?: StageSummary[];
   sftVsDpo?: SftVsDpoRecord | { pending: string } | null;
+  /** The encoder analyses without their report sections (src/experiments/probes.ts). */
+  probes?: ProbesRecord | null;
   /** The PIVOT experiment without its report sections (src/experiments/pivot.ts). */
   pivot?: PivotRecord | null;
 }
@@ -211,7 +223,8 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: "F1",
     claim: "Bigger vision encoders help most on the strongly vision-related groups",
     paper: "OCR & Chart +10.6 from B/16 to g/16 under DPO; Knowledge least",
-    experiment: "encoder scaling",
+    experiment: "probes",
+    measure: measureF1,
   },
   {
     id: "F2",
@@ -274,30 +287,35 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: "Linear-probe accuracy of the detached encoder is higher after DPO than after SFT",
     paper: "+0.3 to +2.0 top-1 (3B: 49.2 → 51.0)",
     experiment: "probes",
+    measure: measureF3Probe,
   },
   {
     id: "F3",
     claim: "Only DPO's linear-probe accuracy rises with more post-training data",
     paper: "shown in a plot",
     experiment: "probes",
+    measure: measureF3Trend,
   },
   {
     id: "F4",
     claim: "A frozen-encoder patch-segmentation probe scores higher after DPO",
     paper: "+0.56 to +1.17 macro recall",
     experiment: "probes",
+    measure: measureF4Seg,
   },
   {
     id: "F4",
     claim: "Gradients w.r.t. the visual tokens concentrate on question-relevant patches after DPO",
     paper: "pictures only, no metric",
-    experiment: "gradient-maps",
+    experiment: "probes",
+    measure: measureF4Grad,
   },
   {
     id: "F5",
     claim: "A larger LLM head gives a better encoder",
     paper: "DPO − SFT +2.0 / +1.8 / +1.6 / +2.7 for 0.5B–7B; probes rise with LLM size",
-    experiment: "llm scaling",
+    experiment: "probes",
+    measure: measureF5,
   },
   {
     id: "F6",
@@ -346,6 +364,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
     claim: "Probes of the Stage-1 encoder before post-training sit below both arms",
     paper: "not tested",
     experiment: "probes",
+    measure: measureC4,
   },
 ];
 
@@ -480,6 +499,11 @@ export function reproduceReportSpec(r: ReproduceResults, date?: Date | null): Re
       title: "SFT vs DPO",
       blocks: [{ kind: "text", text: `Not run: ${r.sftVsDpo.pending}` }],
     });
+  }
+  if (r.probes) {
+    sections.push(
+      ...probesReport(r.probes).sections.filter((x) => !x.blocks.every((b) => b.kind === "claims")),
+    );
   }
   const pivot = pivotOf(r);
   if (pivot) {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserCheck } from "../../src/report/browser.ts";
 import { type ReportSpec, writeReport } from "../../src/report/html.ts";
-import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
+import { tinyReproduceFull } from "../experiments/tiny_reproduce.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, "runs/test-artifacts");
@@ -124,7 +124,7 @@ Deno.test({
     "errors, a verdict or 'not run yet' per claim; screenshot kept",
   sanitizeResources: false,
   fn: async () => {
-    const run = await tinyReproduce(); // shared with tests/experiments/sft_vs_dpo_tiny.test.ts
+    const run = await tinyReproduceFull(); // every part; shared with the notebooks' tests
     const keep = join(OUT, "reproduce-tiny");
     await Deno.mkdir(keep, { recursive: true });
     const report = join(keep, "report.html");
@@ -138,9 +138,11 @@ Deno.test({
     assert.deepEqual(check.failures, []);
     assert.equal(code, 0);
     const results = JSON.parse(await Deno.readTextFile(join(keep, "results.json")));
-    if (results.sftVsDpo && !("pending" in results.sftVsDpo)) {
-      assert.ok(check.figures >= 4, `${check.figures} figures`);
+    assert.equal(run.code, 0, `the tiny reproduce failed:\n${run.log.slice(-2000)}`);
+    for (const part of ["sftVsDpo", "probes", "pivot"]) {
+      assert.ok(results[part] && !("pending" in results[part]), `results.json lacks ${part}`);
     }
+    assert.ok(check.figures >= 10, `${check.figures} figures`);
     const { CLAIMS } = await import("../../src/report/reproduce_report.ts");
     assert.equal(check.badges, CLAIMS.length, "one badge per claim");
     assert.ok((await Deno.stat(join(keep, "report.png"))).size > 50000, "screenshot kept");

@@ -150,7 +150,7 @@ function results(sftVsDpo: ReproduceResults["sftVsDpo"], preset = "tiny"): Repro
     preset,
     only: "sft-vs-dpo",
     fullReproduction: false,
-    notBuilt: ["probes", "gradient-maps"],
+    notBuilt: [],
     finished: "2026-05-01T12:00:00.000Z",
     environment: { deno: "2.9.6", adapter: "llvmpipe", os: "linux", arch: "x86_64", cores: 2 },
     seconds: 12,
@@ -213,8 +213,8 @@ Deno.test("reproduce claims: verdicts computed from the results, unbuilt claims 
   );
   for (const x of claims.filter((x) => ["F1", "F3", "F4", "F5", "F6", "C4"].includes(x.id))) {
     assert.equal(x.verdict, "not run yet", x.claim);
-    // A built experiment that did not run names the command; an unbuilt one says so.
-    assert.match(x.note ?? "", x.id === "F6" ? /did not run here/ : /not built yet/);
+    // Every experiment is built: one that did not run names the command that runs it.
+    assert.match(x.note ?? "", /did not run here \(deno task reproduce --only (probes|pivot)\)/);
   }
   // The same claims on data where SFT wins and the encoder stayed put.
   const flipped = record(0);

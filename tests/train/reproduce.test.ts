@@ -90,7 +90,7 @@ Deno.test("reproduce: bad flags exit 2 with a clear message", async () => {
   const unknown = await reproduce(["--bogus"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /bogus/);
-  const notBuilt = await reproduce(["--only", "pivot"]);
-  assert.equal(notBuilt.code, 2);
-  assert.match(notBuilt.stderr, /"pivot" is not built yet\. Built: pretrain/);
+  const part = await reproduce(["--only", "figures"]);
+  assert.equal(part.code, 2);
+  assert.match(part.stderr, /unknown part "figures"\. Built: pretrain, sft-vs-dpo, probes, pivot/);
 });
