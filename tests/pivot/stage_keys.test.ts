@@ -3,7 +3,8 @@
  * configs and cache keys must not change with them (a finished SFT-vs-DPO run is reused by
  * PIVOT's evolve step through those keys). The keys below were computed before the options
  * existed. A deliberate change of the post-training or pretraining protocol changes them too:
- * then re-pin them in the same commit.
+ * then re-pin them in the same commit (re-pinned once: `small`'s MLLM encoder became `vit-l`
+ * after Stage-1 calibration 6, before any small Stage-2 run).
  */
 
 import assert from "node:assert/strict";
@@ -28,11 +29,11 @@ const PINNED: Record<string, string> = {
   "tiny/mllm-dpo-ref": "f6b648e4597e619d225aa6d91908e4c16c1bd4e2f63f620ff106c6178f720a75",
   "tiny/mllm-2-dpo": "3edf4df0a4a001fdf5e44d3cc5f9aea6af00ae5d09b50d2dc5550c762bc24f00",
   "tiny/mllm-2-sft": "368a1c88f3afde5865107d13028776768426bc436eca07b8d33e21f276211ff4",
-  "small/mllm-1a": "7753d3927970d2f0e0b2fa746f9b86d3f04a3ce98e3bbad7630058110e07924f",
-  "small/mllm-1b": "e959aab0475df07b00fd067e9b452917059891a8536a44683734a44f18dc79fb",
+  "small/mllm-1a": "6a968acb98c5d654c97042440231230dab17e938eef9477de2f5f2733490f422",
+  "small/mllm-1b": "4c56ca1c552e21f7e7c4532e2fa0b26cd794ef8466d44ec0c8e16da961add67d",
   "small/mllm-dpo-ref": "d14cffb80b2a8c016c610c4d6f4d746b827447ee96bfe82eef312410aec39faa",
-  "small/mllm-2-dpo": "67d429f4c9d8a5e775c8559795eef7b28adb7b4b762bfb2ab521cdf8e33a27b7",
-  "small/mllm-2-sft": "c9f038172103899e513bcd7cd497a80032cbd10bd95fd6d2ae7fcb6156afdb3b",
+  "small/mllm-2-dpo": "9bf0646ca1b60abd786b30e45392ede2d0aabe7b07a9bd6d57866d3c29ea1bdf",
+  "small/mllm-2-sft": "38a161c1dfed7e4145c19bc4543b54f67dabbc3cfe4dd5a2fdc38835790f8031",
 };
 
 const out = (name: string, key: string, config: unknown = {}) =>
