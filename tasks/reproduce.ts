@@ -318,6 +318,8 @@ await writeJsonAtomic(join(out, "results.json"), {
   },
   protocol,
   seconds,
+  /** Wall seconds of this whole command (every part, cached ones included). */
+  totalSeconds: (performance.now() - started) / 1000,
   summary: result.summary,
   stages: [...result.e0, ...result.l0].map((o) => ({
     name: o.name,

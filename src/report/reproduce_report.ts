@@ -64,6 +64,8 @@ export interface ReproduceResults {
     cores?: number;
   };
   seconds?: number;
+  /** Wall seconds of the whole command (older runs lack it). */
+  totalSeconds?: number;
   summary?: StageSummary[];
   sftVsDpo?: SftVsDpoRecord | { pending: string } | null;
   /** The encoder analyses without their report sections (src/experiments/probes.ts). */
@@ -525,7 +527,14 @@ export function reproduceReportSpec(r: ReproduceResults, date?: Date | null): Re
         ["Deno", e.deno ?? "?"],
         ["git commit", e.commit ?? "unknown"],
         ["seeds", s ? s.seeds.join(", ") : String(r.seeds ?? "?")],
-        ["wall time", r.seconds !== undefined ? `${num(r.seconds)} s (pretraining)` : "?"],
+        [
+          "wall time",
+          r.totalSeconds !== undefined
+            ? `${num(r.totalSeconds)} s (this command; pretraining ${num(r.seconds ?? NaN)} s)`
+            : r.seconds !== undefined
+            ? `${num(r.seconds)} s (pretraining)`
+            : "?",
+        ],
         ["parts asked for", r.only ?? "all built parts"],
         ["not built yet", notBuilt.length ? notBuilt.join(", ") : "–"],
       ],

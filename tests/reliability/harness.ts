@@ -228,6 +228,7 @@ export function findPartial(out: string): string | null {
  */
 export const EXCLUDED = [
   "seconds",
+  "totalSeconds",
   "trainSeconds",
   "trainCpuSeconds",
   "msPerStep",
