@@ -14,7 +14,7 @@ import { runNotebook } from "../../src/report/notebooks.ts";
 import { ensureJupyter } from "../../src/report/setup.ts";
 import { pivotOf } from "../../src/report/pivot_claims.ts";
 import { probesOf } from "../../src/report/probe_claims.ts";
-import { tinyReproduce } from "../experiments/tiny_reproduce.ts";
+import { tinyReproduce, tinyReproduceFull } from "../experiments/tiny_reproduce.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const OUT = join(ROOT, "runs/test-artifacts/notebooks");
@@ -165,9 +165,12 @@ Deno.test({
   },
 });
 
-/** The tiny reproduce run's folder and results, or null (with a SKIPPED line) without SFT vs DPO. */
+/**
+ * The full tiny reproduce run's folder and results (shared with the report-in-Chromium test),
+ * or null (with a SKIPPED line) when it has no SFT-vs-DPO results to build on.
+ */
 async function tinyResults(): Promise<{ out: string; results: Record<string, unknown> } | null> {
-  const run = await tinyReproduce();
+  const run = await tinyReproduceFull();
   const results = JSON.parse(await Deno.readTextFile(join(run.out, "results.json")));
   if (!results.sftVsDpo || "pending" in results.sftVsDpo) {
     console.log(`SKIPPED: the tiny run has no SFT-vs-DPO results (exit ${run.code})`);
@@ -177,7 +180,7 @@ async function tinyResults(): Promise<{ out: string; results: Record<string, unk
 }
 
 Deno.test({
-  name: "notebook 03-encoder-probing on the tiny reproduce run, with every output kept",
+  name: "notebook 03-encoder-probing on the full tiny reproduce run, with every output kept",
   // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
   // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
@@ -204,7 +207,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "notebook 04-pivot on the tiny reproduce run, with every output kept",
+  name: "notebook 04-pivot on the full tiny reproduce run, with every output kept",
   // The runner drives Jupyter and a Deno kernel in child processes; their pipes and timers
   // are not this test's ops, so the sanitizers would misreport them.
   sanitizeResources: false,
