@@ -3,7 +3,8 @@
  * (which installs Jupyter and registers the Deno kernel if missing). Every code cell must
  * have all its outputs: one stream output when it logs, plus one output per show*() call.
  * The Deno kernel can report a cell idle before its last outputs, so a count short of that
- * means the runner lost outputs. Executed notebooks and HTML stay in
+ * means the runner lost outputs. 02 reads the shared tiny SFT-vs-DPO run; 03 and 04 read the
+ * full tiny run (tests/experiments/tiny_reproduce.ts). Executed notebooks and HTML stay in
  * runs/test-artifacts/notebooks.
  */
 import assert from "node:assert/strict";
