@@ -36,6 +36,13 @@ function ratioText(r: PivotRow): string {
   return r.ratio === null ? "–" : `${(100 * r.ratio).toFixed(r.ratio < 0.01 ? 3 : 1)}%`;
 }
 
+/** The paper's names of the variants. */
+const VARIANT_LABELS: Record<string, string> = {
+  original: "original",
+  sft: "+SFT",
+  pivot: "+PIVOT",
+};
+
 /** The paper's Table 2 mirrored: one row per encoder variant (ablations after). */
 export function pivotTable(r: PivotRecord): Block {
   return {
@@ -56,7 +63,7 @@ export function pivotTable(r: PivotRecord): Block {
     ],
     rows: r.rows.map((row) => [
       row.encoder,
-      row.ablation ? `${row.variant} (ablation)` : row.variant,
+      `${VARIANT_LABELS[row.variant]}${row.ablation ? " (ablation)" : ""}`,
       `${row.frozen ? "frozen" : "trained"}, ${row.projector === "fresh" ? "fresh" : "reused"} ` +
       "projector",
       row.params.toLocaleString("en-US"),
