@@ -134,9 +134,16 @@ function errorOf(s: SeedSummary) {
     : { minus: 0, plus: 0 };
 }
 
+/** A row's name short enough for a chart axis (the tables carry the full label). */
+function shortLabel(row: PivotRow): string {
+  const base = `${row.encoder} ${VARIANT_LABELS[row.variant]}`;
+  if (!row.frozen) return `${base}, ViT trained`;
+  return row.projector === "fresh" ? base : `${base}, reused proj.`;
+}
+
 /** Figures: accuracy per row (Average and strongly-vision average, 95% intervals). */
 export function pivotFigures(r: PivotRecord): Figure[] {
-  const xs = r.rows.map((row) => row.label);
+  const xs = r.rows.map(shortLabel);
   const series = (name: string, pick: (row: PivotRow) => SeedSummary): Series => {
     const ss = r.rows.map(pick);
     const e = ss.map(errorOf);
@@ -165,7 +172,7 @@ export function pivotFigures(r: PivotRecord): Figure[] {
       yLabel: "PIVOT / pretraining (%)",
       series: [{
         name: "PIVOT / pretraining",
-        x: evolved.map((row) => row.label),
+        x: evolved.map(shortLabel),
         y: evolved.map((row) => 100 * row.ratio!),
       }],
     });

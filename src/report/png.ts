@@ -136,11 +136,17 @@ function header(fig: Figure, f: Frame): string {
   const size = Math.min(14, (14 * (f.width - 32)) / Math.max(1, strokeTextWidth(fig.title, 14)));
   let out = strokeText(fig.title, 16, 22, size, { color: "#111", weight: Math.min(1.7, size / 8) });
   if (fig.yLabel) {
-    out += strokeText(fig.yLabel, 16, (f.top + f.bottom) / 2, 11, {
-      anchor: "middle",
-      rotate: -90,
-      color: "#333",
-    });
+    out += strokeText(
+      fitText(fig.yLabel, 11, f.bottom - f.top + 30),
+      16,
+      (f.top + f.bottom) / 2,
+      11,
+      {
+        anchor: "middle",
+        rotate: -90,
+        color: "#333",
+      },
+    );
   }
   if (fig.xLabel) {
     out += strokeText(fig.xLabel, (f.left + f.right) / 2, f.xLabelY, 11, {
@@ -164,25 +170,58 @@ function yAxis(f: Frame, ticks: number[], y: (v: number) => number): string {
   return out;
 }
 
+/** `text`, shortened with "..." until it is at most `maxWidth` px wide at glyph height `size`. */
+export function fitText(text: string, size: number, maxWidth: number): string {
+  if (strokeTextWidth(text, size) <= maxWidth) return text;
+  let n = text.length;
+  while (n > 1 && strokeTextWidth(`${text.slice(0, n)}...`, size) > maxWidth) n--;
+  return `${text.slice(0, n).trimEnd()}...`;
+}
+
+/** Legend entries laid out left to right, wrapping into rows within [left, right]. */
+function legendLayout(names: string[], left: number, right: number) {
+  const items: { x: number; row: number }[] = [];
+  let [x, row] = [left, 0];
+  for (const name of names) {
+    const w = 20 + strokeTextWidth(name, 10) + 22;
+    if (x > left && x + w - 22 > right) [x, row] = [left, row + 1];
+    items.push({ x, row });
+    x += w;
+  }
+  return { items, rows: names.length ? row + 1 : 0 };
+}
+
+const LEGEND_ROW = 18;
+
 function xySvg(fig: XYFigure, width: number, height: number): string {
   const legend = fig.series.length > 1;
   const categorical = fig.kind === "bar" ||
     fig.series.some((s) => s.x.some((v) => typeof v === "string"));
   const categories = categorical ? [...new Set(fig.series.flatMap((s) => s.x.map(String)))] : [];
-  const longest = Math.max(0, ...categories.map((c) => strokeTextWidth(c, 9)));
+  const layout = legendLayout(legend ? fig.series.map((s) => s.name) : [], 62, width - 20);
+  const legendSpace = legend ? 6 + LEGEND_ROW * layout.rows : 0;
   const f: Frame = {
     width,
     height,
     left: 62,
     right: width - 20,
     top: 44,
-    bottom: height - 48 - (legend ? 24 : 0),
+    bottom: height - 48 - legendSpace,
     xLabelY: 0,
   };
   const band = categorical ? (f.right - f.left) / Math.max(1, categories.length) : 0;
+  const longest = Math.max(0, ...categories.map((c) => strokeTextWidth(c, 9)));
   const rotateLabels = categorical && longest > band - 4;
-  if (rotateLabels) f.bottom -= Math.min(longest * 0.6, height * 0.25);
-  f.xLabelY = rotateLabels ? height - 14 - (legend ? 24 : 0) : f.bottom + 32;
+  // Rotated by −35°, a label of width w reaches 0.57·w below the axis and 0.82·w to the left
+  // of its category: shorten labels that would leave the picture.
+  const drop = Math.min(longest * 0.6, height * 0.3);
+  const labels = categories.map((c, i) =>
+    rotateLabels
+      ? fitText(c, 9, Math.min(drop / 0.57, (f.left + band * (i + 0.5) - 4) / 0.82))
+      : fitText(c, 9, Math.max(band - 4, 24))
+  );
+  if (rotateLabels) f.bottom -= drop;
+  f.xLabelY = rotateLabels ? height - 14 - legendSpace : f.bottom + 32;
   // y extent: data, error bars, references, and zero for bars.
   const ys: number[] = [];
   for (const s of fig.series) {
@@ -195,6 +234,8 @@ function xySvg(fig: XYFigure, width: number, height: number): string {
   }
   for (const r of fig.references ?? []) ys.push(r.y);
   if (fig.kind === "bar") ys.push(0);
+  // All-zero bars (e.g. a model at 0 %) get an axis from 0 up, not one centred on 0.
+  if (fig.kind === "bar" && !ys.some((v) => v !== 0)) ys.push(1);
   const [lo, hi] = fig.yRange ?? [Math.min(...ys), Math.max(...ys)];
   const yTicks = fig.yRange
     ? niceTicks(lo, hi).filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9)
@@ -213,7 +254,7 @@ function xySvg(fig: XYFigure, width: number, height: number): string {
       const center = f.left + band * (index.get(String(v))! + 0.5);
       return fig.kind === "bar" ? center - band * 0.4 + barWidth * (s + 0.5) : center;
     };
-    categories.forEach((c, i) => {
+    labels.forEach((c, i) => {
       const cx = f.left + band * (i + 0.5);
       out += rotateLabels
         ? strokeText(c, cx, f.bottom + 10, 9, { anchor: "end", rotate: -35, color: "#444" })
@@ -277,14 +318,14 @@ function xySvg(fig: XYFigure, width: number, height: number): string {
     out += strokeText(r.label, f.right - 2, y(r.y) - 8, 9, { anchor: "end", color: "#555" });
   }
   if (legend) {
-    let lx = f.left;
-    const ly = height - 12;
     fig.series.forEach((s, k) => {
+      const { x: lx, row } = layout.items[k];
+      const ly = height - 12 - LEGEND_ROW * (layout.rows - 1 - row);
+      const name = fitText(s.name, 10, f.right - lx - 20);
       out += `<rect x="${fmt(lx)}" y="${ly - 5}" width="14" height="10" fill="${
         seriesColor(s, k)
       }"/>`;
-      out += strokeText(s.name, lx + 20, ly, 10, { color: "#333" });
-      lx += 20 + strokeTextWidth(s.name, 10) + 22;
+      out += strokeText(name, lx + 20, ly, 10, { color: "#333" });
     });
   }
   return header(fig, f) + out;
