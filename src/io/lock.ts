@@ -78,25 +78,25 @@ function procStart(pid: number): string | null {
   }
 }
 
-/** Whether the holder of a lock from this host is still running. */
-function holderAlive(info: LockInfo): boolean {
-  let alive: boolean;
+/**
+ * Whether the holder of a lock from this host is still running; "unknown" without /proc, or
+ * when Deno may not read it (it needs --allow-all for /proc; the tasks run with it).
+ */
+function holderState(info: LockInfo): "alive" | "dead" | "unknown" {
   try {
     Deno.statSync(`/proc/${info.pid}`);
-    alive = true;
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) return true; // cannot tell: assume alive
+    if (!(e instanceof Deno.errors.NotFound)) return "unknown";
     try {
       Deno.statSync("/proc/self");
-      alive = false; // /proc works and the pid is gone
+      return "dead"; // /proc works and the pid is gone
     } catch {
-      return true; // no /proc: cannot tell
+      return "unknown";
     }
   }
-  if (!alive) return false;
   // Same pid, another process (pid reused after a reboot or wrap-around)?
   const now = procStart(info.pid);
-  return !(info.procStart && now && now !== info.procStart);
+  return info.procStart && now && now !== info.procStart ? "dead" : "alive";
 }
 
 function describe(info: LockInfo | null): string {
@@ -181,7 +181,17 @@ export function acquireOutputLock(dir: string, command = "pivotlab"): OutputLock
             `whether that run is alive; if it is not, delete ${path} and run again`,
         );
       }
-      if (holderAlive(holder)) {
+      const state = holderState(holder);
+      if (state === "unknown") {
+        throw new LockHeldError(
+          path,
+          holder,
+          `output folder ${dir} is in use by ${describe(holder)}, and this process cannot ` +
+            `check whether that run is alive (reading /proc needs Deno's --allow-all); if it ` +
+            `is not running, delete ${path} and run again`,
+        );
+      }
+      if (state === "alive") {
         throw new LockHeldError(
           path,
           holder,

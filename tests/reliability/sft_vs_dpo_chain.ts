@@ -68,13 +68,20 @@ function stageFolders(out: string, name: string): Folder[] {
  * evaluation.
  */
 function plan(base: string): Planned[] {
-  const seeds = stageFolders(base, "mllm-1b").map((s) => s.config.seed as number).sort();
-  const folder = (name: string, where: (f: Folder) => boolean) => {
-    const found = stageFolders(base, name).find(where);
+  // Only the SFT-vs-DPO run's own training stages: other tests may have added stages of later
+  // parts (the probes' sweeps train their own 1a/1b/Stage 2) to the shared folder.
+  const results = JSON.parse(Deno.readTextFileSync(join(base, "results.json")));
+  const own = new Set<string>(
+    (results.sftVsDpo.stages as { key: string }[]).map((s) => s.key.slice(0, 16)),
+  );
+  const training = (name: string) => stageFolders(base, name).filter((f) => own.has(f.key16));
+  const seeds = training("mllm-1b").map((s) => s.config.seed as number).sort();
+  const folder = (name: string, where: (f: Folder) => boolean, from = stageFolders(base, name)) => {
+    const found = from.find(where);
     assert.ok(found, `the uninterrupted run has no ${name} stage to interrupt`);
     return found;
   };
-  const dpo = new Map(stageFolders(base, "mllm-2-dpo").map((f) => [f.key16, f]));
+  const dpo = new Map(training("mllm-2-dpo").map((f) => [f.key16, f]));
   const steps = (c: Record<string, unknown>) =>
     (c.size as number) * (c.epochs as number) / (c.batch as number);
   const val = folder("vqa-val", (f) => {
@@ -88,13 +95,13 @@ function plan(base: string): Planned[] {
     {
       fault: "Ctrl-C inside Stage 1b: exit 130, checkpoint, resume",
       name: "mllm-1b",
-      rel: folder("mllm-1b", (f) => f.config.seed === seeds[0]).rel,
+      rel: folder("mllm-1b", (f) => f.config.seed === seeds[0], training("mllm-1b")).rel,
       how: { kind: "sigint-at-step", step: 8 },
     },
     {
       fault: "kill -9 inside Stage 1a",
       name: "mllm-1a",
-      rel: folder("mllm-1a", (f) => f.config.seed === seeds.at(-1)).rel,
+      rel: folder("mllm-1a", (f) => f.config.seed === seeds.at(-1), training("mllm-1a")).rel,
       how: { kind: "kill-at-step", step: 2 },
     },
     {
