@@ -156,18 +156,25 @@ function table(rows: StageSummary[]): string {
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n");
 }
 
-const started = performance.now();
-let result;
-try {
-  result = await pretrain(protocol, { out, force });
-} catch (e) {
-  if (e instanceof StageInterrupted) {
-    console.error(e.message);
-    Deno.exit(130);
+/**
+ * Runs one part; an interrupted stage (Ctrl-C) exits 130 with its resume line, any other
+ * error exits 1 naming the part. Finished stages stay cached either way.
+ */
+async function part<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof StageInterrupted) {
+      console.error(e.message);
+      Deno.exit(130);
+    }
+    console.error(`pivotlab: ${name ? `${name}: ` : ""}${(e as Error).message}`);
+    Deno.exit(1);
   }
-  console.error(`pivotlab: ${(e as Error).message}`);
-  Deno.exit(1);
 }
+
+const started = performance.now();
+const result = await part("", () => pretrain(protocol, { out, force }));
 const seconds = (performance.now() - started) / 1000;
 const unknownForced = force.filter((f) =>
   f !== "all" && !result.summary.some((r) => r.stage === f)
@@ -197,27 +204,19 @@ if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
 
 // SFT vs DPO (src/experiments/sft_vs_dpo.ts) after pretraining: with --only sft-vs-dpo and in
 // the default run. --seeds overrides the protocol's seed count only when given explicitly.
+const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+/** A table block as plain text for the terminal. */
+const text = (b: Block) => b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
 let sftVsDpo: SftVsDpoResult | { pending: string } | null = null;
 if (runs("sft-vs-dpo")) {
-  const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
-  try {
-    sftVsDpo = await runSftVsDpo(result, preset, {
+  sftVsDpo = await part("sft-vs-dpo", () =>
+    runSftVsDpo(result, preset, {
       out,
       force,
       seeds: explicitSeeds ? seeds : undefined,
-    });
-  } catch (e) {
-    if (e instanceof StageInterrupted) {
-      console.error(e.message);
-      Deno.exit(130);
-    }
-    console.error(`pivotlab: sft-vs-dpo: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
+    }));
   if ("pending" in sftVsDpo) console.log(`\nSFT vs DPO not run: ${sftVsDpo.pending}`);
   else {
-    const text = (b: ReturnType<typeof accuracyTable>) =>
-      b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
     console.log(
       `\nSFT vs DPO, preset ${preset}, seeds ${sftVsDpo.seeds.join(", ")} ` +
         `(${sftVsDpo.seconds.toFixed(1)} s)`,
@@ -244,16 +243,10 @@ const sftPending = sftVsDpo !== null && "pending" in sftVsDpo;
 // The encoder analyses (src/experiments/probes.ts) on SFT vs DPO's encoders.
 let probes: ProbesResult | null = null;
 if (runs("probes") && sftVsDpo !== null && !sftPending) {
-  try {
-    probes = await runProbes(result, sftVsDpo as SftVsDpoResult, preset, { out, force });
-  } catch (e) {
-    if (e instanceof StageInterrupted) {
-      console.error(e.message);
-      Deno.exit(130);
-    }
-    console.error(`pivotlab: probes: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
+  probes = await part(
+    "probes",
+    () => runProbes(result, sftVsDpo as SftVsDpoResult, preset, { out, force }),
+  );
   console.log(`\nencoder analyses, preset ${preset} (${probes.seconds.toFixed(1)} s)`);
 }
 
@@ -261,23 +254,13 @@ if (runs("probes") && sftVsDpo !== null && !sftPending) {
 let pivot: PivotResult | null = null;
 if (runs("pivot") && sftVsDpo !== null && !sftPending) {
   const sv = sftVsDpo as SftVsDpoResult;
-  const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
-  try {
-    pivot = await runPivot(result, preset, {
+  pivot = await part("pivot", () =>
+    runPivot(result, preset, {
       out,
       force,
       seeds: explicitSeeds ? seeds : undefined,
       stage2Lr: { sft: sv.lr.tuned.sft, dpo: sv.lr.tuned.dpo },
-    });
-  } catch (e) {
-    if (e instanceof StageInterrupted) {
-      console.error(e.message);
-      Deno.exit(130);
-    }
-    console.error(`pivotlab: pivot: ${(e as Error).message}`);
-    Deno.exit(1);
-  }
-  const text = (b: Block) => b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
+    }));
   console.log(
     `\nPIVOT, preset ${preset}, Stage-3 seeds ${pivot.seeds.join(", ")} ` +
       `(${pivot.seconds.toFixed(1)} s)`,
