@@ -11,6 +11,7 @@
 
 import type { OptimSpec } from "./presets.ts";
 import type { Stage1Spec } from "./posttrain.ts";
+import { presetEntry } from "./lookup.ts";
 
 /** An encoder family of the table (an E0 stage `e0-<encoder>`). */
 export type EncoderId = "vit-s" | "vit-l" | "vit-sup";
@@ -146,11 +147,5 @@ export const PIVOT_PROTOCOLS: Readonly<Record<PivotProtocol["preset"], PivotProt
 
 /** A preset's PIVOT protocol by name, with a clear error for an unknown one. */
 export function pivotProtocol(name: string): PivotProtocol {
-  const p = (PIVOT_PROTOCOLS as Record<string, PivotProtocol>)[name];
-  if (!p) {
-    throw new Error(
-      `unknown preset "${name}" (expected one of: ${Object.keys(PIVOT_PROTOCOLS).join(", ")})`,
-    );
-  }
-  return p;
+  return presetEntry<PivotProtocol>(PIVOT_PROTOCOLS, name);
 }

@@ -10,6 +10,7 @@
  */
 
 import type { OptimSpec } from "./presets.ts";
+import { presetEntry } from "./lookup.ts";
 
 /** The three Stage-2 arms; they differ only in the loss. */
 export type Arm = "sft" | "dpo" | "unlikelihood";
@@ -231,13 +232,7 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
 
 /** A preset's post-training protocol by name, with a clear error for an unknown one. */
 export function postTrainProtocol(name: string): PostTrainProtocol {
-  const p = (POSTTRAIN_PROTOCOLS as Record<string, PostTrainProtocol>)[name];
-  if (!p) {
-    throw new Error(
-      `unknown preset "${name}" (expected one of: ${Object.keys(POSTTRAIN_PROTOCOLS).join(", ")})`,
-    );
-  }
-  return p;
+  return presetEntry<PostTrainProtocol>(POSTTRAIN_PROTOCOLS, name);
 }
 
 /** The Stage-2 steps of a run on `size` items (every epoch drops the last partial batch). */

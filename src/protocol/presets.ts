@@ -8,6 +8,7 @@
 
 import type { ViTConfig } from "../nn/vit.ts";
 import type { CausalLMConfig } from "../nn/causal_lm.ts";
+import { presetEntry } from "./lookup.ts";
 
 /** Optimizer and schedule of one stage (AdamW, linear warm-up, cosine decay). */
 export interface OptimSpec {
@@ -262,11 +263,5 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
 
 /** A preset's protocol by name, with a clear error for an unknown one. */
 export function pretrainProtocol(name: string): PretrainProtocol {
-  const p = (PROTOCOLS as Record<string, PretrainProtocol>)[name];
-  if (!p) {
-    throw new Error(
-      `unknown preset "${name}" (expected one of: ${Object.keys(PROTOCOLS).join(", ")})`,
-    );
-  }
-  return p;
+  return presetEntry<PretrainProtocol>(PROTOCOLS, name);
 }

@@ -20,6 +20,7 @@
 
 import type { LabelKind } from "../data/images.ts";
 import type { E0Spec, EncoderSpec, L0Spec, LMSpec } from "./presets.ts";
+import { presetEntry } from "./lookup.ts";
 
 /** The linear probe (mean-pooled, L2-normalised tokens; multinomial logistic regression). */
 export interface LinearProbeSpec {
@@ -253,11 +254,5 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
 
 /** A preset's analysis protocol, with a clear error for an unknown one. */
 export function probesProtocol(name: string): ProbesProtocol {
-  const p = (PROBES_PROTOCOLS as Record<string, ProbesProtocol>)[name];
-  if (!p) {
-    throw new Error(
-      `unknown preset "${name}" (expected one of: ${Object.keys(PROBES_PROTOCOLS).join(", ")})`,
-    );
-  }
-  return p;
+  return presetEntry<ProbesProtocol>(PROBES_PROTOCOLS, name);
 }
