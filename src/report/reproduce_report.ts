@@ -659,8 +659,10 @@ export function readmeResultsSection(
     (s ? `, ${s.seeds.length} seeds` : "") + ". The full report is `" +
     `${run.outDir}/report.html\`.`,
     "",
-    r.fullReproduction ? "" : "This is not a full reproduction: experiments that are not " +
-      'built yet have no verdict ("not run yet").',
+    r.fullReproduction ? "" : "This is not a full reproduction" +
+      (r.only ? ` (it ran \`--only ${r.only}\`)` : "") +
+      ': the claims of parts it did not run, or did not complete, have no verdict ("not run ' +
+      'yet").',
     "",
     `**Held (${t.holds.length}):**`,
     ...list(t.holds),
