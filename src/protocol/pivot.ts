@@ -75,12 +75,15 @@ function paperRatioLr(lr1b: number) {
 }
 
 export const PIVOT_PROTOCOLS: Readonly<Record<PivotProtocol["preset"], PivotProtocol>> = {
-  // Tests: every code path on the one tiny encoder; the whole tiny PIVOT in ~1.5 minutes.
+  // Tests: every code path (the larger encoder's original row too); tiny PIVOT in ~1.5 minutes.
   tiny: {
     preset: "tiny",
-    rows: [{ encoder: "vit-s", variants: ["original", "sft", "pivot"] }],
+    rows: [
+      { encoder: "vit-s", variants: ["original", "sft", "pivot"] },
+      { encoder: "vit-l", variants: ["original"] },
+    ],
     small: "vit-s",
-    larger: null,
+    larger: "vit-l",
     evolveSeed: 1,
     fallbackLr: paperRatioLr(3e-3),
     stage3a: { batch: 16, steps: 6, optim: { ...S1, lr: 1e-2, warmupFraction: 0.1 } },

@@ -105,12 +105,15 @@ const L0_OPTIM: OptimSpec = {
  * MLLM will use is trained here.
  */
 export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProtocol>> = {
-  // Minimal: one encoder, one LM, seconds of training; exercises every code path once.
+  // Minimal: seconds of training; exercises every code path once. `vit-l` and `lm-m` are the
+  // larger sizes the scaling sweeps and PIVOT's "larger, longer-pretrained encoder" row need
+  // (vit-l: wider, deeper and on more samples than vit-s; a lower lr).
   tiny: {
     preset: "tiny",
     world: { preset: "tiny", seed: 0 },
     encoders: {
       "vit-s": { imageSize: 32, patch: 8, width: 32, depth: 2, heads: 2, mlpRatio: 4 },
+      "vit-l": { imageSize: 32, patch: 8, width: 48, depth: 3, heads: 2, mlpRatio: 4 },
     },
     textTower: { width: 32, depth: 2, heads: 2, mlpRatio: 4, maxTokens: 32, embedDim: 32 },
     e0: [{
@@ -121,8 +124,19 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
       steps: 50,
       optim: { ...E0_OPTIM, lr: 3e-3, warmupFraction: 0.1 },
       seed: 1,
+    }, {
+      encoder: "vit-l",
+      objective: "siglip",
+      split: "captions",
+      batch: 64,
+      steps: 60,
+      optim: { ...E0_OPTIM, lr: 2e-3, warmupFraction: 0.1 },
+      seed: 12,
     }],
-    lms: { "lm-s": { maxLen: 80, width: 32, depth: 2, heads: 2, mlpRatio: 4 } },
+    lms: {
+      "lm-s": { maxLen: 80, width: 32, depth: 2, heads: 2, mlpRatio: 4 },
+      "lm-m": { maxLen: 80, width: 48, depth: 3, heads: 2, mlpRatio: 4 },
+    },
     l0: [{
       lm: "lm-s",
       batch: 32,
@@ -130,6 +144,13 @@ export const PROTOCOLS: Readonly<Record<PretrainProtocol["preset"], PretrainProt
       optim: { ...L0_OPTIM, lr: 1e-2, warmupFraction: 0.1 },
       heldOutLines: 60,
       seed: 2,
+    }, {
+      lm: "lm-m",
+      batch: 16,
+      steps: 30,
+      optim: { ...L0_OPTIM, lr: 7e-3, warmupFraction: 0.1 },
+      heldOutLines: 60,
+      seed: 22,
     }],
     logEvery: 10,
     checkpointEvery: 60,

@@ -139,45 +139,7 @@ export const PROBES_PROTOCOLS: Readonly<Record<ProbesProtocol["preset"], ProbesP
     lmSweep: { sizes: ["lm-s", "lm-m"], seeds: [1] },
     encoderSweep: { sizes: ["vit-s", "vit-l"], seeds: [1] },
     chunk: 64,
-    // tiny pretrains one encoder and one LM; the sweeps' larger sizes are pretrained here
-    // (wider and deeper, a lower lr), as briefly as tiny's own: code paths, not findings.
-    extraPretraining: {
-      encoders: {
-        "vit-l": { imageSize: 32, patch: 8, width: 48, depth: 3, heads: 2, mlpRatio: 4 },
-      },
-      e0: [{
-        encoder: "vit-l",
-        objective: "siglip",
-        split: "captions",
-        batch: 64,
-        steps: 40,
-        optim: {
-          lr: 2e-3,
-          weightDecay: 0.05,
-          betas: [0.9, 0.95],
-          maxGradNorm: 1,
-          warmupFraction: 0.1,
-          minLrRatio: 0.1,
-        },
-        seed: 12,
-      }],
-      lms: { "lm-m": { maxLen: 80, width: 48, depth: 3, heads: 2, mlpRatio: 4 } },
-      l0: [{
-        lm: "lm-m",
-        batch: 16,
-        steps: 30,
-        optim: {
-          lr: 7e-3,
-          weightDecay: 0.1,
-          betas: [0.9, 0.95],
-          maxGradNorm: 1,
-          warmupFraction: 0.1,
-          minLrRatio: 0.1,
-        },
-        heldOutLines: 60,
-        seed: 22,
-      }],
-    },
+    extraPretraining: null, // tiny's pretraining has both sizes of each sweep
   },
   // This machine: the analyses and sweeps of `small` in about 90 minutes (docs/PROTOCOL.md,
   // "Encoder analyses"). The LM and encoder sweeps each retrain 1a + 1b with the larger
