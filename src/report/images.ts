@@ -124,7 +124,7 @@ export async function contactSheet(
       // Shrink long labels to the tile width.
       const size = Math.min(
         labelSize,
-        (labelSize * tw) / Math.max(1, strokeTextWidth(tile.label, labelSize)),
+        (labelSize * (tw - 4)) / Math.max(1, strokeTextWidth(tile.label, labelSize)),
       );
       overlay += strokeText(tile.label, left + tw / 2, top + th + 4 + labelSize / 2, size, {
         anchor: "middle",
@@ -133,13 +133,15 @@ export async function contactSheet(
     }
   }
   for (const [c, header] of (opts.headers ?? []).entries()) {
-    overlay += strokeText(
-      header,
-      gap + c * (tw + gap) + tw / 2,
-      gap + labelSize / 2 + 2,
+    // Headers shrink to the tile width like the labels (long ones would run into the next).
+    const size = Math.min(
       labelSize + 1,
-      { anchor: "middle", color: "#111" },
+      (labelSize + 1) * (tw - 4) / Math.max(1, strokeTextWidth(header, labelSize + 1)),
     );
+    overlay += strokeText(header, gap + c * (tw + gap) + tw / 2, gap + labelSize / 2 + 2, size, {
+      anchor: "middle",
+      color: "#111",
+    });
   }
   if (overlay) {
     const svg =

@@ -482,7 +482,7 @@ export async function gradMapSheet(
   for (const it of result.items.slice(0, opts.items ?? 8)) {
     const image = squareRgb(Uint8Array.from(splitImage(split, it.index)));
     const q = (split.records[it.index] as QuestionRecord).item.question;
-    tiles.push({ image, label: q.length > 40 ? q.slice(0, 39) + "…" : q });
+    tiles.push({ image, label: q.length > 40 ? q.slice(0, 37) + "..." : q });
     for (const name of losses) {
       const map = it.maps[name]!;
       const share = referentShare(map, it.region);
