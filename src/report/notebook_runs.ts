@@ -10,7 +10,8 @@
  *   SFT vs DPO there (notebook 02 runs the same stages in the same folder, so they are shared).
  *
  * Either way the folder's output lock is held while writing, so a running `reproduce` on the
- * same folder is never written into (its lock makes this fail, naming it).
+ * same folder is never written into (its lock makes this fail, naming it). Only `tiny` is run
+ * here (minutes); other presets must come from a `reproduce` run, and say so.
  * @module
  */
 
@@ -75,6 +76,16 @@ async function withBase<T>(
   fn: (base: Base, log: (line: string) => void) => Promise<T>,
 ): Promise<T> {
   const log = opts.log ?? (() => {});
+  if (opts.preset !== "tiny") {
+    // Beyond tiny these take an hour or more here: longer than a notebook cell may run.
+    throw new Error(
+      `the ${opts.preset} ${what} results are not in ${
+        opts.resultsDir ? `${opts.resultsDir}/results.json` : "a reproduce run (PIVOTLAB_RESULTS)"
+      }, and computing them here would take far longer than a notebook cell may run: run ` +
+        `\`deno task reproduce --preset ${opts.preset}\` first, then point PIVOTLAB_RESULTS at ` +
+        "its folder",
+    );
+  }
   const reproduced = results ? sftVsDpoOf(results) : null;
   const dir = resolve(reproduced ? opts.resultsDir! : opts.fallbackDir);
   await getGpu();
