@@ -53,16 +53,19 @@ const flags = parseFlags(Deno.args, {
   },
   seeds: {
     type: "string",
-    default: "3",
-    description: "seeds per comparison (used by the experiments after pretraining)",
+    description: "seeds per comparison after pretraining (default: the protocol's own)",
   },
   out: { type: "string", description: "output folder (default: runs/<preset>)" },
-  only: { type: "string", description: `run one part only: ${BUILT.join(", ")}` },
+  only: {
+    type: "string",
+    description: `run one part and the parts it needs: ${BUILT.join(", ")}`,
+  },
   force: { type: "string", description: "recompute these stages (comma-separated, or all)" },
 }, USAGE);
 
 const preset = flags.preset as string;
-const seeds = integerFlag(flags, "seeds", USAGE);
+/** --seeds overrides the protocols' seed counts only when given. */
+const seeds = flags.seeds === undefined ? undefined : integerFlag(flags, "seeds", USAGE);
 const out = (flags.out as string | undefined) ?? join("runs", preset);
 const only = flags.only as string | undefined;
 type Part = (typeof BUILT)[number];
@@ -203,8 +206,7 @@ for (const o of result.l0) {
 if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
 
 // SFT vs DPO (src/experiments/sft_vs_dpo.ts) after pretraining: with --only sft-vs-dpo and in
-// the default run. --seeds overrides the protocol's seed count only when given explicitly.
-const explicitSeeds = Deno.args.some((a) => a === "--seeds" || a.startsWith("--seeds="));
+// the default run.
 /** A table block as plain text for the terminal. */
 const text = (b: Block) => b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
 let sftVsDpo: SftVsDpoResult | { pending: string } | null = null;
@@ -213,7 +215,7 @@ if (runs("sft-vs-dpo")) {
     runSftVsDpo(result, preset, {
       out,
       force,
-      seeds: explicitSeeds ? seeds : undefined,
+      seeds,
     }));
   if ("pending" in sftVsDpo) console.log(`\nSFT vs DPO not run: ${sftVsDpo.pending}`);
   else {
@@ -258,7 +260,7 @@ if (runs("pivot") && sftVsDpo !== null && !sftPending) {
     runPivot(result, preset, {
       out,
       force,
-      seeds: explicitSeeds ? seeds : undefined,
+      seeds,
       stage2Lr: { sft: sv.lr.tuned.sft, dpo: sv.lr.tuned.dpo },
     }));
   console.log(
@@ -281,7 +283,8 @@ await Deno.mkdir(out, { recursive: true });
 await writeJsonAtomic(join(out, "results.json"), {
   pivotlab: "0.1.0",
   preset,
-  seeds,
+  /** --seeds when given (null: every part used its protocol's seeds). */
+  seeds: seeds ?? null,
   only: only ?? null,
   /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
   complete: missing.length === 0 && !result.e0Pending,

@@ -46,7 +46,8 @@ export type SftVsDpoRecord = Omit<SftVsDpoResult, "report"> & { report?: unknown
 /** The fields of `<out>/results.json` the report reads (tasks/reproduce.ts writes them). */
 export interface ReproduceResults {
   preset: string;
-  seeds?: number;
+  /** `--seeds` when given; null or absent: each part used its protocol's seeds. */
+  seeds?: number | null;
   only?: string | null;
   complete?: boolean;
   fullReproduction?: boolean;
