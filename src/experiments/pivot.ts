@@ -22,13 +22,12 @@
  * @module
  */
 
+import { groupAccuracy, groupCorrectness, seedList } from "./group_scores.ts";
 import type { PretrainResult } from "../train/pretrain.ts";
 import type { RunOptions, StageOutput } from "../train/stage.ts";
 import type { MLLMStageMetrics, ProjectorStart } from "../train/mllm/mod.ts";
-import { type GroupId, GROUPS } from "../world/items.ts";
-import { correctness, VISION_GROUPS, type VqaResult } from "../eval/vqa.ts";
+import type { VqaResult } from "../eval/vqa.ts";
 import {
-  mean,
   type PairedComparison,
   pairedComparison,
   type SeedSummary,
@@ -175,30 +174,6 @@ const VARIANT_NAMES: Record<Variant, string> = {
   pivot: "+PIVOT",
 };
 
-/** Seeds of the protocol, or `n` of them. */
-function seedList(p: PivotProtocol, n?: number): number[] {
-  if (n === undefined) return p.seeds;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--seeds must be ≥ 1 (got ${n})`);
-  const out = p.seeds.slice(0, n);
-  while (out.length < n) out.push(Math.max(...p.seeds, ...out) + 1);
-  return out;
-}
-
-function groupCorrectness(r: VqaResult, g: GroupKey): number[] {
-  const groups: readonly GroupId[] = g === "visionAverage"
-    ? VISION_GROUPS
-    : g === "overall"
-    ? GROUPS
-    : [g];
-  return groups.flatMap((x) => correctness(r, `test_${x}`));
-}
-
-function groupAccuracy(r: VqaResult, g: GroupKey): number {
-  if (g === "visionAverage") return mean(VISION_GROUPS.map((x) => r.byGroup[x]!.accuracy));
-  if (g === "overall") return mean(GROUPS.map((x) => r.byGroup[x]!.accuracy));
-  return r.byGroup[g]!.accuracy;
-}
-
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** What a row's Stage-3 runs need: encoder, variant, frozen, projector. */
@@ -259,7 +234,7 @@ export async function runPivot(
   if (pretrain.e0Pending) throw new Error(`pivot: pretraining incomplete: ${pretrain.e0Pending}`);
   const protocol = pivotProtocol(preset);
   const pre = pretrainProtocol(preset);
-  const seeds = seedList(protocol, opts.seeds);
+  const seeds = seedList(protocol.seeds, opts.seeds);
   const run: RunOptions = { out: opts.out, force: opts.force, log };
   const find = (outs: StageOutput[], name: string) => {
     const o = outs.find((x) => x.name === name);

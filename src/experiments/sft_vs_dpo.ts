@@ -20,13 +20,13 @@
  * @module
  */
 
+import { groupAccuracy, groupCorrectness, seedList } from "./group_scores.ts";
 import type { PretrainResult } from "../train/pretrain.ts";
 import { type RunOptions, runStage, type StageDef, type StageOutput } from "../train/stage.ts";
 import { sync } from "../gpu/batch.ts";
 import { trimPool } from "../gpu/pool.ts";
 import { type GroupId, GROUPS } from "../world/items.ts";
 import {
-  correctness,
   GROUP_NAMES,
   groupSplits,
   VISION_GROUPS,
@@ -160,32 +160,6 @@ export interface SftVsDpoOptions {
   api?: PosttrainApi;
 }
 
-/** Seeds of the plan, or `n` of them when asked. */
-function seedList(plan: SftVsDpoPlan, n?: number): number[] {
-  if (n === undefined) return plan.seeds;
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--seeds must be ≥ 1 (got ${n})`);
-  const out = plan.seeds.slice(0, n);
-  while (out.length < n) out.push(Math.max(...plan.seeds, ...out) + 1);
-  return out;
-}
-
-/** Correctness of one group key (the vision average pools the three equal-size splits). */
-function groupCorrectness(r: VqaResult, g: GroupKey): number[] {
-  const groups: readonly GroupId[] = g === "visionAverage"
-    ? VISION_GROUPS
-    : g === "overall"
-    ? GROUPS
-    : [g];
-  return groups.flatMap((x) => correctness(r, `test_${x}`));
-}
-
-/** Accuracy of one group key (vision average = mean of the three group accuracies). */
-function groupAccuracy(r: VqaResult, g: GroupKey): number {
-  if (g === "visionAverage") return mean(VISION_GROUPS.map((x) => r.byGroup[x]!.accuracy));
-  if (g === "overall") return mean(GROUPS.map((x) => r.byGroup[x]!.accuracy));
-  return r.byGroup[g]!.accuracy;
-}
-
 /** Runs (or loads) the whole experiment; `{ pending }` when the training side is missing. */
 export async function runSftVsDpo(
   pre: PretrainResult,
@@ -199,7 +173,7 @@ export async function runSftVsDpo(
   if (pre.e0Pending) return { pending: `pretraining incomplete: ${pre.e0Pending}` };
   const world = pre.world;
   const plan = api.plan(preset);
-  const seeds = seedList(plan, opts.seeds);
+  const seeds = seedList(plan.seeds, opts.seeds);
   const sweepSeeds = plan.sweepSeeds.filter((s) => seeds.includes(s));
   if (sweepSeeds.length === 0) sweepSeeds.push(seeds[0]);
   const secondary = plan.secondarySeeds.filter((s) => seeds.includes(s));
