@@ -42,15 +42,20 @@ export interface Child {
   done: Promise<RunResult>;
 }
 
-export function start(args: string[], env: Record<string, string> = ENV): Child {
-  const t0 = performance.now();
-  const process = new Deno.Command(Deno.execPath(), {
+/** A Deno child in the repository root with piped output. */
+function spawnChild(args: string[], env: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
     env,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+export function start(args: string[], env: Record<string, string> = ENV): Child {
+  const t0 = performance.now();
+  const process = spawnChild(args, env);
   const done = process.output().then((o) => ({
     code: o.code,
     signal: o.signal,
@@ -80,13 +85,7 @@ export interface WatchedChild {
 
 export function startWatched(args: string[], env: Record<string, string> = ENV): WatchedChild {
   const t0 = performance.now();
-  const process = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const process = spawnChild(args, env);
   let out = "";
   let err = "";
   let ended = false;
