@@ -40,8 +40,11 @@ export interface SftVsDpoPlan {
   sizes: number[];
   /** Seeds of the secondary conditions: paper ratio, clear answers, data-size sweep. */
   secondarySeeds: number[];
-  /** Generation batch and token budget of the evaluations; validation questions per group. */
-  vqa: { batch: number; maxNew?: number; valPerGroup?: number };
+  /**
+   * Generation batch and token budget of the evaluations; validation and test questions per
+   * group (the first N of each split; absent or null: the whole test split).
+   */
+  vqa: { batch: number; maxNew?: number; valPerGroup?: number; testPerGroup?: number | null };
   /** The protocol as committed, stored with the results. */
   raw: unknown;
 }
@@ -206,7 +209,12 @@ export function adaptPosttrain(t: TrainModule): PosttrainApi {
         paperRatio: p.stage2.paperDpoLrDivisor,
         sizes,
         secondarySeeds: p.seeds.secondary,
-        vqa: { batch: 128, maxNew: p.validation.maxNew, valPerGroup: p.validation.perGroup },
+        vqa: {
+          batch: 128,
+          maxNew: p.validation.maxNew,
+          valPerGroup: p.validation.perGroup,
+          testPerGroup: p.test.perGroup,
+        },
         raw: p,
       };
     },

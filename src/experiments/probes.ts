@@ -405,6 +405,7 @@ export async function runProbes(
           splits: groupSplits("test"),
           batch: plan.vqa.batch,
           maxNew: plan.vqa.maxNew,
+          perSplit: plan.vqa.testPerGroup ?? undefined,
         }) as unknown as StageDef);
         results.push(e.metrics as unknown as VqaResult);
       }

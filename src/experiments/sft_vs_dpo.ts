@@ -218,7 +218,7 @@ export async function runSftVsDpo(
         blank,
         batch: plan.vqa.batch,
         maxNew: plan.vqa.maxNew,
-        perSplit: set === "val" ? plan.vqa.valPerGroup : undefined,
+        perSplit: (set === "val" ? plan.vqa.valPerGroup : plan.vqa.testPerGroup) ?? undefined,
       }),
       run,
     );
@@ -450,7 +450,9 @@ export function formatDiff(c: PairedComparison): string {
 }
 
 /** The accuracy table: one row per configuration, one cell per group key. */
-export function accuracyTable(r: Pick<SftVsDpoResult, "arms" | "worldBlind">): Block {
+export function accuracyTable(
+  r: Pick<SftVsDpoResult, "arms" | "worldBlind"> & { plan?: Pick<SftVsDpoPlan, "vqa"> },
+): Block {
   const rows: (string | number | null)[][] = r.arms.map((a) => [
     a.label,
     a.lr,
@@ -470,7 +472,10 @@ export function accuracyTable(r: Pick<SftVsDpoResult, "arms" | "worldBlind">): B
     kind: "table",
     columns: ["model", "lr", "seeds", ...GROUP_KEYS.map((g) => GROUP_KEY_NAMES[g])],
     rows,
-    caption: "Test accuracy (%): mean ± sd across seeds [95% t-interval of the mean].",
+    caption: "Test accuracy (%): mean ± sd across seeds [95% t-interval of the mean], on " +
+      (r.plan?.vqa.testPerGroup
+        ? `the first ${r.plan.vqa.testPerGroup} test questions of each group.`
+        : "every test question of each group."),
   };
 }
 

@@ -77,6 +77,12 @@ export interface ValidationSpec {
   maxNew: number;
 }
 
+/** Test evaluation of every post-training model (the same questions for every model). */
+export interface TestSpec {
+  /** Questions per group: the first N of each `test_<group>` split; null: the whole split. */
+  perGroup: number | null;
+}
+
 /** Everything post-training needs for one preset. */
 export interface PostTrainProtocol {
   preset: "tiny" | "small" | "paper";
@@ -90,6 +96,7 @@ export interface PostTrainProtocol {
   stage2: Stage2Spec;
   seeds: SeedSpec;
   validation: ValidationSpec;
+  test: TestSpec;
   /** Fixed held-out images (first N of this split) for the ViT feature-movement metric. */
   featureProbe: { split: string; images: number };
   /** Loss readback and resumable-checkpoint intervals (steps). */
@@ -155,6 +162,7 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
     },
     seeds: { primary: [1, 2, 3], secondary: [1, 2], lrSelection: 1 },
     validation: { perGroup: 16, metric: "mean group accuracy", maxNew: 24 },
+    test: { perGroup: null },
     featureProbe: { split: "segmentation_test", images: 16 },
     logEvery: 2,
     checkpointEvery: 50,
@@ -192,6 +200,11 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
     },
     seeds: { primary: [1, 2, 3, 4, 5], secondary: [1, 2, 3], lrSelection: 1 },
     validation: { perGroup: 100, metric: "mean group accuracy", maxNew: 32 },
+    // Set after the first small run measured 269 s per model on the whole splits (≈ 52 models:
+    // ≈ 3.9 h) and before any post-trained model met the test split: 500 per group puts the
+    // binomial sd of one group's accuracy at ≤ 2.3 points, below the seed spread the 5-seed
+    // intervals carry, at ≈ 45 s per model (docs/PROTOCOL.md, "The test-split size").
+    test: { perGroup: 500 },
     featureProbe: { split: "segmentation_test", images: 32 },
     logEvery: 4,
     checkpointEvery: 20,
@@ -224,6 +237,7 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
     },
     seeds: { primary: [1, 2, 3, 4, 5], secondary: [1, 2, 3], lrSelection: 1 },
     validation: { perGroup: 500, metric: "mean group accuracy", maxNew: 48 },
+    test: { perGroup: null },
     featureProbe: { split: "segmentation_test", images: 64 },
     logEvery: 20,
     checkpointEvery: 200,
