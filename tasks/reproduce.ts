@@ -210,6 +210,81 @@ if (result.e0Pending) console.log(`E0 not run: ${result.e0Pending}`);
 /** A table block as plain text for the terminal. */
 const text = (b: Block) => b.kind === "table" ? formatTextTable(b.columns, b.rows) : "";
 let sftVsDpo: SftVsDpoResult | { pending: string } | null = null;
+let probes: ProbesResult | null = null;
+let pivot: PivotResult | null = null;
+/**
+ * Writes results.json and report.html from the parts finished so far: after each part (so a
+ * run stopped later keeps what it computed; parts still to come count as missing) and at the
+ * end (`final`: prints the claims; a report that cannot be written fails the run).
+ */
+async function writeResults(final: boolean): Promise<void> {
+  const missing = [
+    ...(sftPending && runs("sft-vs-dpo") ? ["sft-vs-dpo"] : []),
+    ...(runs("probes") && probes === null ? ["probes"] : []),
+    ...(runs("pivot") && pivot === null ? ["pivot"] : []),
+  ];
+  await Deno.mkdir(out, { recursive: true });
+  await writeJsonAtomic(join(out, "results.json"), {
+    pivotlab: "0.1.0",
+    preset,
+    /** --seeds when given (null: every part used its protocol's seeds). */
+    seeds: seeds ?? null,
+    only: only ?? null,
+    /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
+    complete: missing.length === 0 && !result.e0Pending,
+    /** Every part of the paper ran (no --only) and completed. */
+    fullReproduction: only === undefined && missing.length === 0 && !result.e0Pending,
+    notBuilt: [],
+    finished: new Date().toISOString(),
+    e0Pending: result.e0Pending,
+    environment: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      adapter: gpu.adapterName,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cores: navigator.hardwareConcurrency,
+      commit: await gitCommit(),
+    },
+    protocol,
+    seconds,
+    /** Wall seconds of this whole command (every part, cached ones included). */
+    totalSeconds: (performance.now() - started) / 1000,
+    summary: result.summary,
+    stages: [...result.e0, ...result.l0].map((o) => ({
+      name: o.name,
+      key: o.key,
+      dir: o.dir,
+      cached: o.cached,
+      seconds: o.seconds,
+      config: o.config,
+      metrics: o.metrics,
+    })),
+    sftVsDpo: sftVsDpo === null
+      ? null
+      : "pending" in sftVsDpo
+      ? sftVsDpo
+      : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
+    probes: probes === null ? null : probesRecord(probes),
+    pivot: pivot === null ? null : { ...pivot, report: undefined },
+  });
+  console.log(`wrote ${join(out, "results.json")}`);
+  try {
+    const report = await writeReproduceReport(out); // src/report/reproduce_report.ts
+    console.log(
+      `wrote ${report.html} and ${report.figures.length} figures in ${join(out, "figures")}`,
+    );
+    if (!final) return;
+    console.log("\nclaims (each verdict computed from results.json; details in report.html):");
+    for (const c of report.claims) {
+      const m = c.verdict === "not run yet" ? "" : ` — ${c.measured}`;
+      console.log(`  ${c.id} [${c.verdict}] ${c.claim}${m}`);
+    }
+  } catch (e) {
+    console.error(`pivotlab: report.html not written: ${(e as Error).message}`);
+    if (final) Deno.exit(1);
+  }
+}
 if (runs("sft-vs-dpo")) {
   sftVsDpo = await part("sft-vs-dpo", () =>
     runSftVsDpo(result, preset, {
@@ -241,19 +316,21 @@ if (runs("sft-vs-dpo")) {
   }
 }
 const sftPending = sftVsDpo !== null && "pending" in sftVsDpo;
+if (sftVsDpo !== null && !sftPending && (runs("probes") || runs("pivot"))) {
+  await writeResults(false);
+}
 
 // The encoder analyses (src/experiments/probes.ts) on SFT vs DPO's encoders.
-let probes: ProbesResult | null = null;
 if (runs("probes") && sftVsDpo !== null && !sftPending) {
   probes = await part(
     "probes",
     () => runProbes(result, sftVsDpo as SftVsDpoResult, preset, { out, force }),
   );
   console.log(`\nencoder analyses, preset ${preset} (${probes.seconds.toFixed(1)} s)`);
+  if (runs("pivot")) await writeResults(false);
 }
 
 // PIVOT (src/experiments/pivot.ts) after SFT vs DPO, whose selected Stage-2 lrs it uses.
-let pivot: PivotResult | null = null;
 if (runs("pivot") && sftVsDpo !== null && !sftPending) {
   const sv = sftVsDpo as SftVsDpoResult;
   pivot = await part("pivot", () =>
@@ -274,71 +351,7 @@ if (runs("pivot") && sftVsDpo !== null && !sftPending) {
   }
 }
 
-const missing = [
-  ...(sftPending && runs("sft-vs-dpo") ? ["sft-vs-dpo"] : []),
-  ...(runs("probes") && probes === null ? ["probes"] : []),
-  ...(runs("pivot") && pivot === null ? ["pivot"] : []),
-];
-await Deno.mkdir(out, { recursive: true });
-await writeJsonAtomic(join(out, "results.json"), {
-  pivotlab: "0.1.0",
-  preset,
-  /** --seeds when given (null: every part used its protocol's seeds). */
-  seeds: seeds ?? null,
-  only: only ?? null,
-  /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
-  complete: missing.length === 0 && !result.e0Pending,
-  /** Every part of the paper ran (no --only) and completed. */
-  fullReproduction: only === undefined && missing.length === 0 && !result.e0Pending,
-  notBuilt: [],
-  finished: new Date().toISOString(),
-  e0Pending: result.e0Pending,
-  environment: {
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    adapter: gpu.adapterName,
-    os: Deno.build.os,
-    arch: Deno.build.arch,
-    cores: navigator.hardwareConcurrency,
-    commit: await gitCommit(),
-  },
-  protocol,
-  seconds,
-  /** Wall seconds of this whole command (every part, cached ones included). */
-  totalSeconds: (performance.now() - started) / 1000,
-  summary: result.summary,
-  stages: [...result.e0, ...result.l0].map((o) => ({
-    name: o.name,
-    key: o.key,
-    dir: o.dir,
-    cached: o.cached,
-    seconds: o.seconds,
-    config: o.config,
-    metrics: o.metrics,
-  })),
-  sftVsDpo: sftVsDpo === null
-    ? null
-    : "pending" in sftVsDpo
-    ? sftVsDpo
-    : { ...sftVsDpo, report: { claims: sftVsDpo.report.claims } },
-  probes: probes === null ? null : probesRecord(probes),
-  pivot: pivot === null ? null : { ...pivot, report: undefined },
-});
-console.log(`wrote ${join(out, "results.json")}`);
-try {
-  const report = await writeReproduceReport(out); // src/report/reproduce_report.ts
-  console.log(
-    `wrote ${report.html} and ${report.figures.length} figures in ${join(out, "figures")}`,
-  );
-  console.log("\nclaims (each verdict computed from results.json; details in report.html):");
-  for (const c of report.claims) {
-    const m = c.verdict === "not run yet" ? "" : ` — ${c.measured}`;
-    console.log(`  ${c.id} [${c.verdict}] ${c.claim}${m}`);
-  }
-} catch (e) {
-  console.error(`pivotlab: report.html not written: ${(e as Error).message}`);
-  Deno.exit(1);
-}
+await writeResults(true);
 
 if (result.summary.some((r) => !r.beatsChance)) {
   console.error("pivotlab: a pretraining stage did not beat chance (see the table)");
