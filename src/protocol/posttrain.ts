@@ -201,10 +201,11 @@ export const POSTTRAIN_PROTOCOLS: Readonly<
     seeds: { primary: [1, 2, 3, 4, 5], secondary: [1, 2, 3], lrSelection: 1 },
     validation: { perGroup: 100, metric: "mean group accuracy", maxNew: 32 },
     // Set after the first small run measured 269 s per model on the whole splits (≈ 52 models:
-    // ≈ 3.9 h) and before any post-trained model met the test split: 500 per group puts the
-    // binomial sd of one group's accuracy at ≤ 2.3 points, below the seed spread the 5-seed
-    // intervals carry, at ≈ 45 s per model (docs/PROTOCOL.md, "The test-split size").
-    test: { perGroup: 500 },
+    // ≈ 3.9 h) and before any post-trained model met the test split; cut from 500 to 256 (two
+    // full generation batches) once this session's Stage-1b rate showed that 500 would not let
+    // Stages 1a…2 and their evaluation finish in one sitting here. One group's accuracy then has
+    // a binomial sd ≤ 3.1 points (docs/PROTOCOL.md, "The test-split size").
+    test: { perGroup: 256 },
     featureProbe: { split: "segmentation_test", images: 32 },
     logEvery: 4,
     checkpointEvery: 20,
