@@ -26,6 +26,7 @@ import {
   type SftVsDpoResult,
 } from "../src/experiments/sft_vs_dpo.ts";
 import { runPivot } from "../src/experiments/pivot.ts";
+import { readSavedStage2Lrs, type SavedStage2Lrs } from "../src/experiments/saved_lrs.ts";
 import { type ProbesResult, runProbes } from "../src/experiments/probes.ts";
 import { probesRecord } from "../src/report/probe_views.ts";
 import type { PivotResult } from "../src/experiments/pivot.ts";
@@ -35,12 +36,14 @@ import { pivotComparisonTable, pivotTable } from "../src/report/pivot_views.ts";
 import { writeReproduceReport } from "../src/report/reproduce_report.ts";
 
 const USAGE = "deno task reproduce [--preset tiny|small|paper] " +
-  "[--only pretrain|sft-vs-dpo|probes|pivot] [--out DIR] [--seeds N] [--force STAGES]";
+  "[--only pretrain|sft-vs-dpo|probes|pivot] [--out DIR] [--seeds N] [--force STAGES] " +
+  "[--lrs-from RESULTS.json]";
 /**
  * What `--only` accepts, in dependency order: SFT vs DPO needs pretraining; the probes
  * (linear, segmentation, gradient maps, scaling sweeps) and PIVOT need SFT vs DPO (its
  * encoders, its selected lrs). `--only probes` does not run PIVOT; `--only pivot` does not
- * run the probes.
+ * run the probes, and with `--lrs-from` it takes SFT vs DPO's selected lrs from an earlier
+ * run's results.json instead of running SFT vs DPO.
  */
 const BUILT = ["pretrain", "sft-vs-dpo", "probes", "pivot"] as const;
 
@@ -61,6 +64,10 @@ const flags = parseFlags(Deno.args, {
     description: `run one part and the parts it needs: ${BUILT.join(", ")}`,
   },
   force: { type: "string", description: "recompute these stages (comma-separated, or all)" },
+  "lrs-from": {
+    type: "string",
+    description: "with --only pivot: SFT vs DPO's selected lrs from this earlier results.json",
+  },
 }, USAGE);
 
 const preset = flags.preset as string;
@@ -69,17 +76,29 @@ const seeds = flags.seeds === undefined ? undefined : integerFlag(flags, "seeds"
 const out = (flags.out as string | undefined) ?? join("runs", preset);
 const only = flags.only as string | undefined;
 type Part = (typeof BUILT)[number];
+const lrsFrom = flags["lrs-from"] as string | undefined;
 const NEEDS: Record<Part, Part[]> = {
   "pretrain": [],
   "sft-vs-dpo": ["pretrain"],
   "probes": ["pretrain", "sft-vs-dpo"],
-  "pivot": ["pretrain", "sft-vs-dpo"],
+  "pivot": lrsFrom === undefined ? ["pretrain", "sft-vs-dpo"] : ["pretrain"],
 };
 /** Whether part `p` runs: every part without --only, else --only's part and what it needs. */
 const runs = (p: Part) => only === undefined || only === p || NEEDS[only as Part].includes(p);
 const force = typeof flags.force === "string" ? flags.force.split(",").filter(Boolean) : [];
 if (only !== undefined && !(BUILT as readonly string[]).includes(only)) {
   exitWithError(`--only: unknown part "${only}". Built: ${BUILT.join(", ")}.`, USAGE);
+}
+if (lrsFrom !== undefined && only !== "pivot") {
+  exitWithError("--lrs-from is for --only pivot (other parts run SFT vs DPO themselves)", USAGE);
+}
+let savedLrs: SavedStage2Lrs | undefined;
+if (lrsFrom !== undefined) {
+  try {
+    savedLrs = await readSavedStage2Lrs(lrsFrom, preset);
+  } catch (e) {
+    exitWithError((e as Error).message, USAGE);
+  }
 }
 
 // One run per output folder (src/io/lock.ts); a stale lock of a killed run is taken over.
@@ -230,6 +249,8 @@ async function writeResults(final: boolean): Promise<void> {
     /** --seeds when given (null: every part used its protocol's seeds). */
     seeds: seeds ?? null,
     only: only ?? null,
+    /** --lrs-from: the earlier results.json whose SFT-vs-DPO lrs PIVOT used (null: none). */
+    lrsFrom: lrsFrom ?? null,
     /** Everything asked for (`--only`) ran; `fullReproduction` is the paper as a whole. */
     complete: missing.length === 0 && !result.e0Pending,
     /** Every part of the paper ran (no --only) and completed. */
@@ -331,15 +352,11 @@ if (runs("probes") && sftVsDpo !== null && !sftPending) {
 }
 
 // PIVOT (src/experiments/pivot.ts) after SFT vs DPO, whose selected Stage-2 lrs it uses.
-if (runs("pivot") && sftVsDpo !== null && !sftPending) {
-  const sv = sftVsDpo as SftVsDpoResult;
-  pivot = await part("pivot", () =>
-    runPivot(result, preset, {
-      out,
-      force,
-      seeds,
-      stage2Lr: { sft: sv.lr.tuned.sft, dpo: sv.lr.tuned.dpo },
-    }));
+// With --lrs-from, SFT vs DPO did not run here and its lrs come from the earlier run.
+if (runs("pivot") && (savedLrs !== undefined || (sftVsDpo !== null && !sftPending))) {
+  const sv = sftVsDpo as SftVsDpoResult | null;
+  const stage2Lr = savedLrs ?? { sft: sv!.lr.tuned.sft, dpo: sv!.lr.tuned.dpo };
+  pivot = await part("pivot", () => runPivot(result, preset, { out, force, seeds, stage2Lr }));
   console.log(
     `\nPIVOT, preset ${preset}, Stage-3 seeds ${pivot.seeds.join(", ")} ` +
       `(${pivot.seconds.toFixed(1)} s)`,

@@ -164,8 +164,11 @@ export interface PivotOptions {
   /** Stage-3 seeds: the protocol's first N (extended by consecutive integers). */
   seeds?: number;
   log?: (line: string) => void;
-  /** The SFT-vs-DPO experiment's selected Stage-2 lrs (`results.sftVsDpo.lr.tuned`). */
-  stage2Lr?: { sft: number; dpo: number };
+  /**
+   * The SFT-vs-DPO experiment's selected Stage-2 lrs (`results.sftVsDpo.lr.tuned`), with
+   * where they were read from when not from this run.
+   */
+  stage2Lr?: { sft: number; dpo: number; source?: string };
 }
 
 const VARIANT_NAMES: Record<Variant, string> = {
@@ -255,7 +258,7 @@ export async function runPivot(
     ? {
       sft: opts.stage2Lr.sft,
       dpo: opts.stage2Lr.dpo,
-      source: "the SFT-vs-DPO experiment's selected lrs (validation)",
+      source: opts.stage2Lr.source ?? "the SFT-vs-DPO experiment's selected lrs (validation)",
     }
     : {
       sft: protocol.fallbackLr.sft,

@@ -93,4 +93,10 @@ Deno.test("reproduce: bad flags exit 2 with a clear message", async () => {
   const part = await reproduce(["--only", "figures"]);
   assert.equal(part.code, 2);
   assert.match(part.stderr, /unknown part "figures"\. Built: pretrain, sft-vs-dpo, probes, pivot/);
+  const lrsAlone = await reproduce(["--lrs-from", "results.json"]);
+  assert.equal(lrsAlone.code, 2);
+  assert.match(lrsAlone.stderr, /--lrs-from is for --only pivot/);
+  const lrsMissing = await reproduce(["--only", "pivot", "--lrs-from", "/nonexistent/r.json"]);
+  assert.equal(lrsMissing.code, 2);
+  assert.match(lrsMissing.stderr, /--lrs-from: cannot read \/nonexistent\/r\.json/);
 });
