@@ -12,6 +12,7 @@
 import { join } from "node:path";
 import type { StageSummary } from "../train/pretrain.ts";
 import {
+  accuracyTable,
   ENCODER_MOVED,
   formatDiff,
   sftVsDpoReport,
@@ -20,6 +21,7 @@ import {
 import type { Verdict } from "../stats/mod.ts";
 import type { Block, Claim, ClaimStatus, ReportSpec, Section } from "./html.ts";
 import { renderReport } from "./html.ts";
+import { formatTextTable } from "./display.ts";
 import type { Figure } from "./figures.ts";
 import { figurePng } from "./png.ts";
 import {
@@ -679,6 +681,19 @@ export function readmeResultsSection(
       .join("; ") || "none") +
     ".",
   ];
+  if (s) {
+    const t = accuracyTable(s);
+    if (t.kind === "table") {
+      lines.push(
+        "",
+        `SFT vs DPO, test accuracy by group. ${t.caption ?? ""}`.trim(),
+        "",
+        "```text",
+        formatTextTable(t.columns, t.rows),
+        "```",
+      );
+    }
+  }
   if (s && !s.allLossesFell) {
     const rose = s.stages.filter((x) => x.lossFell !== true).length;
     lines.push(

@@ -306,6 +306,10 @@ Deno.test("README results section: plain about what held, about the preset, and 
     { outDir: "runs/small" },
   );
   assert.doesNotMatch(small, /not the `small` preset/);
+  // The SFT-vs-DPO accuracy table, one row per configuration, as plain text.
+  assert.match(small, /SFT vs DPO, test accuracy by group\. Test accuracy \(%\)/);
+  assert.match(small, /```text\nmodel +lr +seeds +General/);
+  assert.match(small, /\ntuned\/dpo +– +3 +/);
   const readme = "# x\n\nintro\n<!-- results:start -->\nold\n<!-- results:end -->\n\n## Next\n";
   const updated = replaceReadmeSection(readme, none);
   assert.ok(updated.startsWith("# x\n\nintro\n<!-- results:start -->\n## Results\n"));
