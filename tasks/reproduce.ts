@@ -23,6 +23,7 @@ import {
   accuracyTable,
   comparisonTable,
   runSftVsDpo,
+  type SftVsDpoConditions,
   type SftVsDpoResult,
 } from "../src/experiments/sft_vs_dpo.ts";
 import { runPivot } from "../src/experiments/pivot.ts";
@@ -37,7 +38,7 @@ import { writeReproduceReport } from "../src/report/reproduce_report.ts";
 
 const USAGE = "deno task reproduce [--preset tiny|small|paper] " +
   "[--only pretrain|sft-vs-dpo|probes|pivot] [--out DIR] [--seeds N] [--force STAGES] " +
-  "[--lrs-from RESULTS.json]";
+  "[--lrs-from RESULTS.json] [--conditions all|primary]";
 /**
  * What `--only` accepts, in dependency order: SFT vs DPO needs pretraining; the probes
  * (linear, segmentation, gradient maps, scaling sweeps) and PIVOT need SFT vs DPO (its
@@ -64,6 +65,13 @@ const flags = parseFlags(Deno.args, {
     description: `run one part and the parts it needs: ${BUILT.join(", ")}`,
   },
   force: { type: "string", description: "recompute these stages (comma-separated, or all)" },
+  conditions: {
+    type: "string",
+    default: "all",
+    choices: ["all", "primary"],
+    description: "SFT vs DPO: every condition, or the tuned comparison only (no paper ratio, " +
+      "clear answers, data sizes)",
+  },
   "lrs-from": {
     type: "string",
     description: "with --only pivot: SFT vs DPO's selected lrs from this earlier results.json",
@@ -312,6 +320,7 @@ if (runs("sft-vs-dpo")) {
       out,
       force,
       seeds,
+      conditions: flags.conditions as SftVsDpoConditions,
     }));
   if ("pending" in sftVsDpo) console.log(`\nSFT vs DPO not run: ${sftVsDpo.pending}`);
   else {

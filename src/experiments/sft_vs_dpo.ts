@@ -145,9 +145,17 @@ export interface SftVsDpoResult {
   dpoCurves: { seed: number; curve: ReturnType<typeof dpoCurve> }[];
   /** Whether every training stage's loss fell. */
   allLossesFell: boolean;
+  /**
+   * "all": every condition; "primary": only the tuned comparison (and the bases), the
+   * paper-ratio, clear-answer and data-size conditions not run. Absent in older records: all.
+   */
+  conditions?: SftVsDpoConditions;
   seconds: number;
   report: { sections: Section[]; claims: Claim[] };
 }
+
+/** Which conditions a run covers (see `SftVsDpoResult.conditions`). */
+export type SftVsDpoConditions = "all" | "primary";
 
 /** Options of `runSftVsDpo`. */
 export interface SftVsDpoOptions {
@@ -158,6 +166,8 @@ export interface SftVsDpoOptions {
   seeds?: number;
   /** The training side (default: the committed modules, see posttrain_api.ts). */
   api?: PosttrainApi;
+  /** "primary": the tuned comparison only, when the secondary conditions cannot run. */
+  conditions?: SftVsDpoConditions;
 }
 
 /** Runs (or loads) the whole experiment; `{ pending }` when the training side is missing. */
@@ -318,33 +328,36 @@ export async function runSftVsDpo(
       size: fullSize,
     }, seeds);
   }
-  await addArm("paper-ratio/dpo", "paper-ratio", "dpo", "DPO (lr = SFT lr / 5)", {
-    arm: "dpo",
-    lr: paperRatio.dpo,
-    data: "full",
-    size: fullSize,
-  }, secondary);
-  for (const arm of ["sft", "dpo"] as const) {
-    await addArm(`clear/${arm}`, "clear", arm, `${ARM_NAMES[arm]} (clear answers)`, {
-      arm,
-      lr: tuned[arm],
-      data: "clear",
+  const conditions = opts.conditions ?? "all";
+  if (conditions === "all") {
+    await addArm("paper-ratio/dpo", "paper-ratio", "dpo", "DPO (lr = SFT lr / 5)", {
+      arm: "dpo",
+      lr: paperRatio.dpo,
+      data: "full",
       size: fullSize,
     }, secondary);
-    for (const size of plan.sizes) {
-      await addArm(
-        `size-${size}/${arm}`,
-        `size-${size}`,
+    for (const arm of ["sft", "dpo"] as const) {
+      await addArm(`clear/${arm}`, "clear", arm, `${ARM_NAMES[arm]} (clear answers)`, {
         arm,
-        `${ARM_NAMES[arm]} (${size} items)`,
-        {
+        lr: tuned[arm],
+        data: "clear",
+        size: fullSize,
+      }, secondary);
+      for (const size of plan.sizes) {
+        await addArm(
+          `size-${size}/${arm}`,
+          `size-${size}`,
           arm,
-          lr: tuned[arm],
-          data: "full",
-          size,
-        },
-        secondary,
-      );
+          `${ARM_NAMES[arm]} (${size} items)`,
+          {
+            arm,
+            lr: tuned[arm],
+            data: "full",
+            size,
+          },
+          secondary,
+        );
+      }
     }
   }
   const worldBlind = (await worldBlindBaseline(world, groupSplits("test"))).byGroup;
@@ -393,15 +406,17 @@ export async function runSftVsDpo(
   compare("tuned", "tuned/dpo", "tuned/unlikelihood");
   compare("tuned", "tuned/sft", "base-1b", ["visionAverage", "overall"]);
   compare("tuned", "tuned/dpo", "base-1b", ["visionAverage", "overall"]);
-  compare("paper-ratio", "paper-ratio/dpo", "tuned/sft");
-  compare("clear", "clear/dpo", "clear/sft");
-  compare(
-    "data-efficiency",
-    `size-${plan.sizes[0]}/dpo`,
-    `size-${fullSize}/sft`,
-  );
-  for (const size of plan.sizes) {
-    compare(`size-${size}`, `size-${size}/dpo`, `size-${size}/sft`, ["visionAverage"]);
+  if (conditions === "all") {
+    compare("paper-ratio", "paper-ratio/dpo", "tuned/sft");
+    compare("clear", "clear/dpo", "clear/sft");
+    compare(
+      "data-efficiency",
+      `size-${plan.sizes[0]}/dpo`,
+      `size-${fullSize}/sft`,
+    );
+    for (const size of plan.sizes) {
+      compare(`size-${size}`, `size-${size}/dpo`, `size-${size}/sft`, ["visionAverage"]);
+    }
   }
 
   const dpoCurves = seeds.map((seed) => ({
@@ -427,6 +442,7 @@ export async function runSftVsDpo(
     stages,
     dpoCurves,
     allLossesFell: stages.every((s) => s.lossFell === true),
+    conditions,
     seconds: (performance.now() - started) / 1000,
   };
   return { ...result, report: sftVsDpoReport(result) };
@@ -535,17 +551,20 @@ export function sftVsDpoFigures(r: Omit<SftVsDpoResult, "report">): Figure[] {
     }],
   }];
   const sizes = r.plan.sizes;
-  figs.push({
-    kind: "line",
-    title: "Data efficiency: strongly-vision average vs preference-set size",
-    xLabel: "preference items",
-    yLabel: "accuracy (%)",
-    series: (["sft", "dpo"] as const).map((arm) => {
-      const ss = sizes.map((n) => byId.get(`size-${n}/${arm}`)!.test.visionAverage);
-      const s = seriesOf(ARM_NAMES[arm], sizes.map(String), ss);
-      return { ...s, x: sizes };
-    }),
-  });
+  const sized = sizes.every((n) => byId.has(`size-${n}/sft`) && byId.has(`size-${n}/dpo`));
+  if (sized) {
+    figs.push({
+      kind: "line",
+      title: "Data efficiency: strongly-vision average vs preference-set size",
+      xLabel: "preference items",
+      yLabel: "accuracy (%)",
+      series: (["sft", "dpo"] as const).map((arm) => {
+        const ss = sizes.map((n) => byId.get(`size-${n}/${arm}`)!.test.visionAverage);
+        const s = seriesOf(ARM_NAMES[arm], sizes.map(String), ss);
+        return { ...s, x: sizes };
+      }),
+    });
+  }
   const curves = r.dpoCurves.filter((c) => c.curve && c.curve.step.length > 0);
   if (curves.length > 0) {
     const c0 = curves[0].curve!;

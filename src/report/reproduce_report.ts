@@ -681,6 +681,14 @@ export function readmeResultsSection(
       .join("; ") || "none") +
     ".",
   ];
+  if (s?.conditions === "primary") {
+    lines.push(
+      "",
+      "SFT vs DPO ran its primary comparison only (`--conditions primary`: the bases and the " +
+        "three arms at their tuned lrs on the full preference set, every seed); the paper-ratio, " +
+        "clear-answer and data-size conditions did not run, so their claims have no verdict.",
+    );
+  }
   if (s) {
     const t = accuracyTable(s);
     if (t.kind === "table") {

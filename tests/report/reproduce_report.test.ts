@@ -21,7 +21,7 @@ import {
   writeReproduceReport,
 } from "../../src/report/reproduce_report.ts";
 import { pairedComparison, summarize, verdictGreater } from "../../src/stats/mod.ts";
-import { GROUP_KEYS, type GroupKey } from "../../src/experiments/sft_vs_dpo.ts";
+import { GROUP_KEYS, type GroupKey, sftVsDpoFigures } from "../../src/experiments/sft_vs_dpo.ts";
 
 const SEEDS = [0, 1, 2];
 const ITEMS = 100;
@@ -317,4 +317,29 @@ Deno.test("README results section: plain about what held, about the preset, and 
   assert.ok(!updated.includes("old"));
   assert.equal(replaceReadmeSection(updated, none), updated, "idempotent");
   assert.throws(() => replaceReadmeSection("# no markers\n", none), /markers/);
+});
+
+Deno.test("a primary-only SFT-vs-DPO run: secondary claims not run yet, said in the README", () => {
+  const full = record();
+  const primary: SftVsDpoRecord = {
+    ...full,
+    conditions: "primary",
+    arms: full.arms.filter((a) => a.condition === "base" || a.condition === "tuned"),
+    comparisons: full.comparisons.filter((c) => c.condition === "tuned"),
+  };
+  const claims = reproduceClaims(results(primary, "small"));
+  const verdict = (re: RegExp) => claims.find((c) => re.test(c.claim))!.verdict;
+  assert.equal(verdict(/^DPO beats SFT on the strongly vision-related/), "holds");
+  assert.equal(verdict(/lr ratio/), "not run yet");
+  assert.equal(verdict(/clear, SFT-friendly/), "not run yet");
+  assert.equal(verdict(/smallest preference set/), "not run yet");
+  const figures = sftVsDpoFigures(primary).map((f) => f.title);
+  assert.ok(figures.some((t) => t.startsWith("Test accuracy by group")));
+  assert.ok(!figures.some((t) => t.startsWith("Data efficiency")));
+  const readme = readmeResultsSection(
+    { results: results(primary, "small"), mtime: null, outDir: "results/small" },
+    { outDir: "results/small" },
+  );
+  assert.match(readme, /ran its primary comparison only \(`--conditions primary`/);
+  assert.doesNotMatch(readme, /\nclear\/sft /);
 });
