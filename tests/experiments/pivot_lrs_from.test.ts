@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT, tinyReproduce, tinyReproduceFull } from "./tiny_reproduce.ts";
+import { runReproduceTiny, tinyReproduce, tinyReproduceFull } from "./tiny_reproduce.ts";
 
 Deno.test({
   name: "reproduce --only pivot --lrs-from: PIVOT from saved lrs, all cached, same table",
@@ -26,26 +26,8 @@ Deno.test({
         await Deno.remove(join(out, f)).catch(() => {});
       }
       const lrsFile = join(base.out, "results.json");
-      const p = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "tasks/reproduce.ts",
-          "--preset",
-          "tiny",
-          "--only",
-          "pivot",
-          "--lrs-from",
-          lrsFile,
-          "--out",
-          out,
-        ],
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      const log = dec.decode(p.stdout) + dec.decode(p.stderr);
+      const p = await runReproduceTiny(["--only", "pivot", "--lrs-from", lrsFile, "--out", out]);
+      const log = p.log;
       assert.equal(p.code, 0, log.slice(-2000));
       assert.doesNotMatch(log, /: running \(/, "a stage ran again instead of being cached");
       const r = JSON.parse(await Deno.readTextFile(join(out, "results.json")));

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT, tinyReproduce } from "./tiny_reproduce.ts";
+import { runReproduceTiny, tinyReproduce } from "./tiny_reproduce.ts";
 
 Deno.test({
   name: "reproduce --conditions primary: the tuned comparison only, from cache, same numbers",
@@ -24,26 +24,15 @@ Deno.test({
       for (const f of ["results.json", "results.json.sha256", "run.json"]) {
         await Deno.remove(join(out, f)).catch(() => {});
       }
-      const p = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          "tasks/reproduce.ts",
-          "--preset",
-          "tiny",
-          "--only",
-          "sft-vs-dpo",
-          "--conditions",
-          "primary",
-          "--out",
-          out,
-        ],
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      const log = dec.decode(p.stdout) + dec.decode(p.stderr);
+      const p = await runReproduceTiny([
+        "--only",
+        "sft-vs-dpo",
+        "--conditions",
+        "primary",
+        "--out",
+        out,
+      ]);
+      const log = p.log;
       assert.equal(p.code, 0, log.slice(-2000));
       assert.doesNotMatch(log, /: running \(/, "a stage ran again instead of being cached");
       const r = JSON.parse(await Deno.readTextFile(join(out, "results.json"))).sftVsDpo;
