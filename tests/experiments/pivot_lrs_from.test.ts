@@ -11,6 +11,8 @@ import { runReproduceTiny, tinyReproduce, tinyReproduceFull } from "./tiny_repro
 
 Deno.test({
   name: "reproduce --only pivot --lrs-from: PIVOT from saved lrs, all cached, same table",
+  // The shared tiny run (tiny_reproduce.ts) is a child process started by whichever test asks
+  // first and awaited across test files, so its ops and resources outlive any one test.
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

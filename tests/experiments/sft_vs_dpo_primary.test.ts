@@ -11,6 +11,8 @@ import { runReproduceTiny, tinyReproduce } from "./tiny_reproduce.ts";
 
 Deno.test({
   name: "reproduce --conditions primary: the tuned comparison only, from cache, same numbers",
+  // The shared tiny run (tiny_reproduce.ts) is a child process started by whichever test asks
+  // first and awaited across test files, so its ops and resources outlive any one test.
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
