@@ -30,7 +30,7 @@ import {
   pivotOf,
   type PivotRecord,
 } from "./pivot_claims.ts";
-import { pivotReport } from "./pivot_views.ts";
+import { pivotReport, pivotTable } from "./pivot_views.ts";
 import {
   measureC4,
   measureF1,
@@ -696,10 +696,27 @@ export function readmeResultsSection(
         "",
         `SFT vs DPO, test accuracy by group. ${t.caption ?? ""}`.trim(),
         "",
-        "```text",
-        formatTextTable(t.columns, t.rows),
-        "```",
+        ...textBlock(t),
       );
+    }
+  }
+  // The probes' main table (linear probe of each encoder) and PIVOT's Table 2, as text.
+  const probeTable = r.probes
+    ? probesReport(r.probes).sections[0].blocks.find((b) => b.kind === "table")
+    : undefined;
+  if (probeTable?.kind === "table") {
+    lines.push(
+      "",
+      `Encoder analyses. ${probeTable.caption ?? ""}`.trim(),
+      "",
+      ...textBlock(probeTable),
+    );
+  }
+  const pivot = pivotOf(r);
+  if (pivot) {
+    const t = pivotTable(pivot);
+    if (t.kind === "table") {
+      lines.push("", `PIVOT (the paper's Table 2). ${t.caption ?? ""}`.trim(), "", ...textBlock(t));
     }
   }
   if (s && !s.allLossesFell) {
@@ -711,6 +728,11 @@ export function readmeResultsSection(
     );
   }
   return lines.filter((l, i, a) => !(l === "" && a[i - 1] === "")).join("\n");
+}
+
+/** A table block as a fenced plain-text table. */
+function textBlock(t: Extract<Block, { kind: "table" }>): string[] {
+  return ["```text", formatTextTable(t.columns, t.rows), "```"];
 }
 
 /** `text` with the part between the README markers replaced by `section`. */

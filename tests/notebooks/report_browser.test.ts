@@ -143,8 +143,15 @@ Deno.test({
       assert.ok(results[part] && !("pending" in results[part]), `results.json lacks ${part}`);
     }
     assert.ok(check.figures >= 10, `${check.figures} figures`);
-    const { CLAIMS } = await import("../../src/report/reproduce_report.ts");
+    const { CLAIMS, readmeResultsSection } = await import("../../src/report/reproduce_report.ts");
     assert.equal(check.badges, CLAIMS.length, "one badge per claim");
+    // The README section carries the probes' linear-probe table and PIVOT's Table 2 as text.
+    const readme = readmeResultsSection({ results, mtime: null, outDir: keep }, { outDir: keep });
+    assert.match(readme, /Encoder analyses\. Linear-probe test top-1 \(%\)/);
+    assert.match(readme, /```text\nencoder +seeds +linear /);
+    assert.match(readme, /PIVOT \(the paper's Table 2\)\. Test accuracy \(%\) of a fresh MLLM/);
+    assert.match(readme, /```text\nencoder +variant +Stage 3 +ViT params/);
+    assert.match(readme, /\nvit-s +\+PIVOT +frozen, fresh projector/);
     assert.ok((await Deno.stat(join(keep, "report.png"))).size > 50000, "screenshot kept");
   },
 });
