@@ -605,6 +605,14 @@ export async function writeReproduceReport(
     await writeFileAtomic(path, await figurePng(fig), noHash);
     figures.push(path);
   }
+  // Figures of an earlier report of this folder that this one no longer has (their numbers
+  // shift as parts finish) would sit beside the new ones as if current: remove them.
+  const written = new Set(figures.map((f) => f.slice(dir.length + 1)));
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile && /^\d{2}-.*\.png$/.test(e.name) && !written.has(e.name)) {
+      await Deno.remove(join(dir, e.name));
+    }
+  }
   const page = new TextEncoder().encode(await renderReport(spec));
   await writeFileAtomic(html, page, noHash);
   return { html, figures, claims: reproduceClaims(r) };

@@ -267,7 +267,13 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "pivotlab-report-" });
     try {
       await Deno.writeTextFile(join(dir, "results.json"), JSON.stringify(r));
+      // A figure of an earlier report of this folder is removed; other files stay.
+      await Deno.mkdir(join(dir, "figures"));
+      await Deno.writeTextFile(join(dir, "figures", "09-an-earlier-figure.png"), "old");
+      await Deno.writeTextFile(join(dir, "figures", "notes.txt"), "mine");
       const out = await writeReproduceReport(dir);
+      const left = [...Deno.readDirSync(join(dir, "figures"))].map((e) => e.name).sort();
+      assert.deepEqual(left, [...out.figures.map((f) => f.split("/").pop()!), "notes.txt"].sort());
       const html = await Deno.readTextFile(out.html);
       const figureBlocks = spec.sections.flatMap((s) => s.blocks).filter((b) =>
         b.kind === "figure"
