@@ -168,7 +168,9 @@ export function probeStage(
           views[v as View] = { linear, seg: vr!.seg ? segRecord(vr!.seg) : null };
         }
         ctx.log(
-          `probes ${model.name}: ` + Object.entries(views).map(([v, vr]) =>
+          `probes ${model.name}: ` + Object.entries(views).filter(([, vr]) =>
+            Object.keys(vr!.linear).length > 0 || vr!.seg
+          ).map(([v, vr]) =>
             `${v} ` + Object.entries(vr!.linear).map(([k, x]) =>
               `${k} ${(100 * x!.testTop1).toFixed(1)}%`
             ).join(", ") +
