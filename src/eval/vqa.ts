@@ -34,6 +34,7 @@ import { blindBaseline } from "../world/blind.ts";
 import type { QuestionRecord, SplitData } from "../world/splits.ts";
 import type { World } from "../world/world.ts";
 import type { StageDef, StageOutput } from "../train/stage.ts";
+import { flopCount } from "../gpu/flops.ts";
 
 /** Groups whose questions are strongly vision-related (the paper's split). */
 export const VISION_GROUPS: readonly GroupId[] = ["general", "ocr_chart", "vision"];
@@ -72,6 +73,8 @@ export interface VqaResult extends Record<string, unknown> {
   maxNew: number;
   /** A few generated answers per split, for reading. */
   examples: { split: string; question: string; answer: string; generated: string }[];
+  /** FLOPs the answering dispatched (absent in records made before they were counted). */
+  flops?: number;
   seconds: number;
 }
 
@@ -120,6 +123,7 @@ export async function evaluateVqa(
   opts: VqaOptions = {},
 ): Promise<VqaResult> {
   const start = performance.now();
+  const flops0 = flopCount().flops;
   const tok = worldTokenizer();
   const batch = opts.batch ?? 128;
   const longest = Math.max(
@@ -197,6 +201,7 @@ export async function evaluateVqa(
     finishedShare: total > 0 ? finished / total : 0,
     maxNew,
     examples,
+    flops: flopCount().flops - flops0,
     seconds: (performance.now() - start) / 1000,
   };
 }

@@ -21,11 +21,25 @@
  */
 
 import { groupAccuracy, groupCorrectness, seedList } from "./group_scores.ts";
+import {
+  type BaseCalibration,
+  baseCalibration,
+  calibrationBlocks,
+  calibrationSummary,
+} from "./base_calibration.ts";
+import {
+  budgetTable,
+  type StageBudget,
+  stageBudget,
+  type StageCost,
+  stageCostOf,
+} from "./stage_budget.ts";
 import type { PretrainResult } from "../train/pretrain.ts";
 import { type RunOptions, runStage, type StageDef, type StageOutput } from "../train/stage.ts";
 import { sync } from "../gpu/batch.ts";
 import { trimPool } from "../gpu/pool.ts";
-import { type GroupId, GROUPS } from "../world/items.ts";
+import { type FamilyId, type GroupId, GROUPS } from "../world/items.ts";
+import type { QuestionRecord } from "../world/splits.ts";
 import {
   GROUP_NAMES,
   groupSplits,
@@ -150,6 +164,10 @@ export interface SftVsDpoResult {
    * paper-ratio, clear-answer and data-size conditions not run. Absent in older records: all.
    */
   conditions?: SftVsDpoConditions;
+  /** The 1b base against the protocol's calibration rule (absent in older records). */
+  calibration?: BaseCalibration;
+  /** Wall time and counted FLOPs per stage kind (absent in older records). */
+  budget?: StageBudget;
   seconds: number;
   report: { sections: Section[]; claims: Claim[] };
 }
@@ -192,11 +210,13 @@ export async function runSftVsDpo(
   const run: RunOptions = { out: opts.out, force: opts.force, log };
   const stages: StageRecord[] = [];
   const seen = new Set<string>();
+  const costs: StageCost[] = [];
 
   const train = async (def: StageDef): Promise<StageOutput> => {
     const o = await runStage(def, run);
     await sync();
     trimPool();
+    costs.push(stageCostOf(o));
     if (!seen.has(o.key)) {
       seen.add(o.key);
       const ends = lossEnds(o.metrics);
@@ -218,6 +238,7 @@ export async function runSftVsDpo(
     const o = await runStage(def, run);
     await sync();
     trimPool();
+    costs.push(stageCostOf(o));
     return o;
   };
   const evaluate = async (model: StageOutput, set: "test" | "val", blank = false) => {
@@ -234,6 +255,7 @@ export async function runSftVsDpo(
     );
     await sync();
     trimPool();
+    costs.push(stageCostOf(o));
     return o;
   };
 
@@ -361,6 +383,18 @@ export async function runSftVsDpo(
     }
   }
   const worldBlind = (await worldBlindBaseline(world, groupSplits("test"))).byGroup;
+  const families: Record<string, FamilyId[]> = {};
+  for (const g of GROUPS) {
+    const split = await world.split(`test_${g}`);
+    families[split.name] = split.records.map((r) => (r as QuestionRecord).item.family);
+  }
+  const calibration = baseCalibration(
+    seeds.map((s) => tests.get("base-1b")!.get(s)!),
+    seeds.map((s) => tests.get("blank-image")!.get(s)!),
+    families,
+    worldBlind,
+  );
+  log(`sft-vs-dpo: ${calibrationSummary(calibration)}`);
 
   // Paired comparisons.
   const armById = new Map(arms.map((a) => [a.id, a]));
@@ -443,8 +477,17 @@ export async function runSftVsDpo(
     dpoCurves,
     allLossesFell: stages.every((s) => s.lossFell === true),
     conditions,
+    calibration,
+    budget: stageBudget(costs),
     seconds: (performance.now() - started) / 1000,
   };
+  const b = result.budget!.total;
+  log(
+    `sft-vs-dpo: ${b.runs} stages (${b.cached} cached), their own wall time ` +
+      `${(b.seconds / 60).toFixed(1)} min, ${((b.flops ?? 0) / 1e9).toFixed(0)} GFLOP counted` +
+      (b.uncounted > 0 ? ` (${b.uncounted} stages without a count)` : "") +
+      `; this part ${(result.seconds / 60).toFixed(1)} min`,
+  );
   return { ...result, report: sftVsDpoReport(result) };
 }
 
@@ -723,5 +766,17 @@ export function sftVsDpoReport(
         `started with; ${r.seeds.length} seeds (${r.seeds.join(", ")}).`,
     }],
   }];
+  if (r.calibration) {
+    sections.push({
+      title: "SFT vs DPO: is the 1b base calibrated?",
+      blocks: calibrationBlocks(r.calibration),
+    });
+  }
+  if (r.budget) {
+    sections.push({
+      title: "SFT vs DPO: time and FLOPs per stage",
+      blocks: [budgetTable(r.budget, r.seconds)],
+    });
+  }
   return { sections, claims };
 }

@@ -19,6 +19,8 @@ import {
   type SftVsDpoResult,
 } from "../experiments/sft_vs_dpo.ts";
 import type { Verdict } from "../stats/mod.ts";
+import { calibrationSummary } from "../experiments/base_calibration.ts";
+import { budgetTable } from "../experiments/stage_budget.ts";
 import type { Block, Claim, ClaimStatus, ReportSpec, Section } from "./html.ts";
 import { renderReport } from "./html.ts";
 import { formatTextTable } from "./display.ts";
@@ -705,6 +707,16 @@ export function readmeResultsSection(
         `SFT vs DPO, test accuracy by group. ${t.caption ?? ""}`.trim(),
         "",
         ...textBlock(t),
+      );
+    }
+    if (s.calibration) lines.push("", calibrationSummary(s.calibration));
+    const b = s.budget ? budgetTable(s.budget) : undefined;
+    if (b?.kind === "table") {
+      lines.push(
+        "",
+        `SFT vs DPO, time and FLOPs per stage. ${b.caption ?? ""}`,
+        "",
+        ...textBlock(b),
       );
     }
   }

@@ -42,6 +42,15 @@ interface Results {
         lossFell: boolean | null;
       }[];
       report: { claims: { verdict: string }[] };
+      calibration: {
+        groups: { group: string; inBand: boolean; aboveBlind: boolean }[];
+        families: { family: string; group: string; stat: { verdict: string } }[];
+        met: boolean;
+      };
+      budget: {
+        rows: { stage: string; runs: number; flops: number | null; uncounted: number }[];
+        total: { runs: number; seconds: number; flops: number | null };
+      };
       seconds: number;
     }
     | null;
@@ -105,8 +114,41 @@ Deno.test({
     }
     for (const c of r.report.claims) assert.ok(VERDICTS.includes(c.verdict));
     assert.ok(r.stages.length > 0);
+    // The base's calibration check: every group, every family of the test splits.
+    assert.deepEqual(r.calibration.groups.map((g) => g.group), GROUP_KEYS.slice(0, 4));
+    assert.ok(r.calibration.families.some((f) => f.group === "vision"));
+    for (const f of r.calibration.families) assert.ok(VERDICTS.includes(f.stat.verdict));
+    assert.equal(typeof r.calibration.met, "boolean");
+    assert.match(log, /Base calibration (met|not met):/);
+    // The budget: every kind of stage with its time and counted FLOPs.
+    const kinds = r.budget.rows.map((row) => row.stage);
+    for (
+      const k of [
+        "mllm-1a",
+        "mllm-1b",
+        "mllm-dpo-ref",
+        "mllm-2-sft",
+        "mllm-2-dpo",
+        "mllm-2-unlikelihood",
+        "vqa-val",
+        "vqa-test",
+        "vqa-blank",
+      ]
+    ) assert.ok(kinds.includes(k), `budget row ${k} (rows: ${kinds})`);
+    for (const row of r.budget.rows) {
+      assert.equal(row.uncounted, 0, `${row.stage}: every run counted its FLOPs`);
+      assert.ok(row.flops !== null && row.flops > 0, `${row.stage}: ${row.flops} FLOPs`);
+    }
+    const trained = r.budget.rows.filter((row) =>
+      row.stage.startsWith("mllm-") && row.stage !== "mllm-dpo-ref"
+    );
+    assert.equal(trained.reduce((a, row) => a + row.runs, 0), r.stages.length);
+    assert.equal(r.budget.total.runs, r.budget.rows.reduce((a, row) => a + row.runs, 0));
+    assert.ok(r.budget.total.seconds > 0 && r.budget.total.seconds <= r.seconds);
     await Deno.stat(`${out}/sft-vs-dpo.html`);
     const report = await Deno.readTextFile(`${out}/report.html`);
+    assert.ok(report.includes("SFT vs DPO: time and FLOPs per stage</h2>"));
+    assert.ok(report.includes("SFT vs DPO: is the 1b base calibrated?</h2>"));
     assert.ok(
       report.indexOf('class="claims"') < report.indexOf("SFT vs DPO: accuracy by group</h2>"),
     );
