@@ -65,7 +65,7 @@ Deno.test("baseCalibration: a family where the image does not help, a group belo
   const right = (s: number) => (g: GroupId, i: number) =>
     g === "ocr_chart" ? i % 10 === s : g === "vision" && i >= 20 ? i % 2 === 0 : i % 5 !== s;
   const base = [0, 1, 2].map((s) => result(right(s), N));
-  const blank = [0, 1, 2].map((s) =>
+  const blank = [0, 1, 2].map(() =>
     result(
       (g, i) => (g === "vision" && i >= 20 ? i % 2 === 0 : i % 5 === 4 && g !== "ocr_chart"),
       N,
