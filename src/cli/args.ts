@@ -78,6 +78,16 @@ export function integerFlag(values: ParsedFlags, name: string, usage: string, mi
   return n;
 }
 
+/** A finite number flag value greater than `above`, or a clear error and exit 2. */
+export function numberFlag(values: ParsedFlags, name: string, usage: string, above = 0): number {
+  const raw = values[name];
+  const n = Number(raw);
+  if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n) || n <= above) {
+    exitWithError(`--${name} must be a number > ${above} (got "${raw}")`, usage);
+  }
+  return n;
+}
+
 /** Prints an error and the usage line, then exits with status 2. */
 export function exitWithError(message: string, usage: string): never {
   console.error(`error: ${message}\nusage: ${usage} (--help for details)`);

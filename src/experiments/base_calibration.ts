@@ -55,15 +55,18 @@ export interface BaseCalibration {
 }
 
 /**
- * The check from the base's test results per seed (`base[s]`, `blank[s]`: the same seed's
- * answers with the images and with blank ones), the families of each test split's items in
- * split order (`families["test_vision"][i]`) and the world's blind baseline per group.
+ * The check from the base's results per seed (`base[s]`, `blank[s]`: the same seed's answers
+ * with the images and with blank ones), the families of each split's items in split order
+ * (`families["test_vision"][i]`) and the world's blind baseline per group. `set` names the
+ * splits read: the test splits (the experiment's own check) or the validation splits (the
+ * calibration runs, which must not look at the test split).
  */
 export function baseCalibration(
   base: readonly VqaResult[],
   blank: readonly VqaResult[],
   families: Readonly<Record<string, readonly FamilyId[]>>,
   worldBlind: Partial<Record<GroupId, { accuracy: number }>>,
+  set: "test" | "val" = "test",
 ): BaseCalibration {
   if (base.length === 0 || base.length !== blank.length) {
     throw new Error(`baseCalibration: ${base.length} base seeds, ${blank.length} blank seeds`);
@@ -82,7 +85,7 @@ export function baseCalibration(
       aboveBlind: blind !== null && (s.ci95 ?? [s.mean, s.mean])[0] > blind,
       inBand: s.mean >= lo && s.mean <= hi,
     });
-    const split = `test_${g}`;
+    const split = `${set}_${g}`;
     const a = base.map((r) => correctness(r, split));
     const b = blank.map((r) => correctness(r, split));
     const famOf = families[split];
@@ -154,7 +157,7 @@ export function calibrationBlocks(c: BaseCalibration): Block[] {
       g.aboveBlind ? "yes" : "no",
       g.inBand ? "yes" : "no",
     ]),
-    caption: `The 1b base per group over ${c.seeds} seeds; the band is ` +
+    caption: `The 1b base per group over ${c.seeds} seed${c.seeds === 1 ? "" : "s"}; the band is ` +
       `${c.band.map((x) => Math.round(100 * x)).join("–")} % (the protocol's calibration rule).`,
   }, {
     kind: "table",
@@ -168,7 +171,7 @@ export function calibrationBlocks(c: BaseCalibration): Block[] {
       `${signed(f.stat.diff)} [${signed(f.stat.ci95[0])}, ${signed(f.stat.ci95[1])}]`,
       f.stat.verdict === "holds" ? "yes" : "no",
     ]),
-    caption: "Per family: the same base answering with the test images and with blank ones, " +
+    caption: "Per family: the same base answering with the images and with blank ones, " +
       "paired by seed and item (src/stats/paired.ts). “Looks” when the whole interval of the " +
       "difference is above 0.",
   }];
