@@ -11,7 +11,12 @@ import { benchMatmul, formatMatmulResults } from "../src/bench/matmul_bench.ts";
 import { normBenchmarks } from "../src/bench/norm_bench.ts";
 import { benchAttention } from "../src/bench/attention_bench.ts";
 import { dispatchOverhead, readbackCost } from "../src/bench/overhead_bench.ts";
-import { benchLMTrain, benchViTTrain, formatTrainResult } from "../src/bench/train_bench.ts";
+import {
+  benchLMTrain,
+  benchMLLMTrain,
+  benchViTTrain,
+  formatTrainResult,
+} from "../src/bench/train_bench.ts";
 import { benchGenerate } from "../src/bench/generate_bench.ts";
 
 const SECTIONS = ["engine", "train", "world", "all"] as const;
@@ -98,6 +103,7 @@ if (only === "train" || only === "all") {
   const train = [
     await benchViTTrain({ matmulGflops: ref.gflops }),
     await benchLMTrain({ matmulGflops: ref.gflops }),
+    await benchMLLMTrain({ matmulGflops: ref.gflops }),
   ];
   for (const r of train) console.log(formatTrainResult(r));
   report.trainReferenceMatmul = ref;

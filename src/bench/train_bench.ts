@@ -1,7 +1,8 @@
 /**
  * Training throughput: a ViT classifier step (64×64 RGB images, patch 8, width 128, depth 4,
- * batch 32) and a causal LM step (width 128, depth 4, 96 tokens, batch 32, vocabulary 512),
- * each forward + backward + AdamW recorded as one batch and submitted once. After a warm-up
+ * batch 32), a causal LM step (width 128, depth 4, 96 tokens, batch 32, vocabulary 512) and the
+ * `small` Stage-1b MLLM step (`mllmTrainer`: the post-training protocol's shapes), each
+ * forward + backward + AdamW recorded as one batch and submitted once. After a warm-up
  * (pipeline compiles, pool fill) `steps` steps are recorded back to back with one `sync()`
  * at the end (a readback costs ≥ 11 ms); the median over repeats is reported. GFLOP/s come
  * from the FLOPs every dispatch declares (`measureFlops`), compared with a matmul rate the
@@ -27,6 +28,10 @@ import { AdamW, decayGroups } from "../nn/adamw.ts";
 import type { Module } from "../nn/module.ts";
 import { ViTClassifier, type ViTClassifierConfig } from "../nn/vit.ts";
 import { CausalLM, type CausalLMConfig } from "../nn/causal_lm.ts";
+import { MLLM } from "../mllm/model.ts";
+import { pretrainProtocol } from "../protocol/presets.ts";
+import { postTrainProtocol } from "../protocol/posttrain.ts";
+import { worldTokenizer } from "../world/tokenizer.ts";
 import { median } from "./timing.ts";
 import { timeRecorded } from "./matmul_bench.ts";
 
@@ -147,6 +152,44 @@ export function lmTrainer(batch = BENCH_BATCH, tokens = BENCH_TOKENS, cfg = BENC
   );
 }
 
+/** Text tokens per row of the MLLM benchmark (the `small` instruction batches average 47). */
+export const BENCH_MLLM_TEXT = 48;
+
+/**
+ * The `small` Stage-1b step: the protocol's MLLM (its encoder and LM at their `small` sizes,
+ * the world's vocabulary) on random images and tokens, batch 16, the loss on the last third
+ * of each row (the response), every part training (stand-in weights: FLOPs and time do not
+ * depend on them).
+ */
+export function mllmTrainer(preset = "small", tokens = BENCH_MLLM_TEXT): Trainer {
+  const post = postTrainProtocol(preset);
+  const pre = pretrainProtocol(preset);
+  const vit = { ...pre.encoders[post.encoder]!, channels: 3 };
+  const lm = { ...pre.lms[post.lm]!, vocab: worldTokenizer().vocabSize };
+  const batch = post.stage1b.batch;
+  const rng = new Rng(4);
+  const model = new MLLM({ vit, lm, visionLayer: post.visionLayer }, rng);
+  const s = vit.imageSize;
+  const images = keep(tensor(rng.uniforms(batch * s * s * 3), [batch, s, s, 3]));
+  const ids = new Int32Array(batch * tokens).map(() => rng.int(lm.vocab));
+  const response = Math.floor((2 * tokens) / 3);
+  const labels = ids.map((_, i) =>
+    i % tokens < response || (i + 1) % tokens === 0 ? -100 : ids[i + 1]
+  );
+  const idsT = keep(tensor(ids, [batch, tokens], "i32"));
+  const labelsT = keep(tensor(labels, [batch, tokens], "i32"));
+  const config = `${preset} Stage 1b: ${post.encoder} (${s}×${s}, width ${vit.width}, depth ` +
+    `${vit.depth}) + ${post.lm} (width ${lm.width}, depth ${lm.depth}), ${tokens} text tokens, ` +
+    `batch ${batch}`;
+  return makeTrainer(
+    model,
+    () => model.loss(images, idsT, labelsT),
+    [images, idsT, labelsT],
+    "MLLM step",
+    config,
+  );
+}
+
 /** Times `steps` recorded steps per sync, after `warmup` steps; median over `repeats`. */
 async function timeSteps(
   step: () => void,
@@ -213,6 +256,12 @@ export function benchViTTrain(opts: TrainBenchOptions = {}): Promise<TrainBenchR
 /** Throughput of the causal LM training step (96 tokens, width 128, depth 4, batch 32, V 512). */
 export function benchLMTrain(opts: TrainBenchOptions = {}): Promise<TrainBenchResult> {
   return benchTrainer(lmTrainer(), BENCH_BATCH, opts);
+}
+
+/** Throughput of the `small` Stage-1b MLLM step (see `mllmTrainer`). */
+export function benchMLLMTrain(opts: TrainBenchOptions = {}): Promise<TrainBenchResult> {
+  const t = mllmTrainer();
+  return benchTrainer(t, postTrainProtocol("small").stage1b.batch, opts);
 }
 
 /** A matmul rate at the models' typical linear-layer shape, (4096×128)·(128×512). */
@@ -310,8 +359,9 @@ if (import.meta.main) {
   console.log(`reference matmul (4096×128)·(128×512): ${matmulGflops.toFixed(1)} GFLOP/s`);
   console.log(formatTrainResult(await benchViTTrain({ matmulGflops })));
   console.log(formatTrainResult(await benchLMTrain({ matmulGflops })));
+  console.log(formatTrainResult(await benchMLLMTrain({ matmulGflops })));
   if (Deno.args.includes("--profile")) {
-    for (const make of [vitTrainer, lmTrainer]) {
+    for (const make of [vitTrainer, lmTrainer, () => mllmTrainer()]) {
       const t = make();
       const name = t.name;
       const p = await profileStep(t);
