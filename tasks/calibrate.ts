@@ -15,7 +15,7 @@
  */
 
 import { join } from "node:path";
-import { integerFlag, numberFlag, parseFlags } from "../src/cli/args.ts";
+import { exitWithError, integerFlag, numberFlag, parseFlags } from "../src/cli/args.ts";
 import { initGpuOrExit } from "../src/gpu/device.ts";
 import { sync } from "../src/gpu/batch.ts";
 import { trimPool } from "../src/gpu/pool.ts";
@@ -45,7 +45,12 @@ import { formatTextTable } from "../src/report/display.ts";
 const USAGE = "deno task calibrate [--preset small] [--out DIR] [--seed N] [--label NAME] " +
   "[--steps N] [--lr X] [--vit-lr-ratio R] [--per-group N]";
 const flags = parseFlags(Deno.args, {
-  preset: { type: "string", default: "small", description: "protocol preset" },
+  preset: {
+    type: "string",
+    default: "small",
+    description: "protocol preset",
+    choices: ["tiny", "small", "paper"],
+  },
   out: { type: "string", description: "stage cache folder (default: runs/<preset>)" },
   seed: { type: "string", default: "1", description: "the base's seed" },
   label: { type: "string", description: "name of the record (default: from the changes)" },
@@ -70,10 +75,27 @@ const perGroup = flags["per-group"] === undefined
   ? undefined
   : integerFlag(flags, "per-group", USAGE, 2);
 
-await initGpuOrExit();
-const log = (line: string) => console.error(line);
 const pre = pretrainProtocol(preset);
 const post = postTrainProtocol(preset);
+const committed = stage1bConfig(post, pre, seed);
+const cfg = {
+  ...committed,
+  steps: steps ?? committed.steps,
+  vitLrRatio: ratio ?? committed.vitLrRatio,
+  optim: { ...committed.optim, lr: lr ?? committed.optim.lr },
+};
+const changes = [
+  steps !== undefined && steps !== committed.steps ? `steps-${steps}` : null,
+  lr !== undefined && lr !== committed.optim.lr ? `lr-${lr}` : null,
+  ratio !== undefined && ratio !== committed.vitLrRatio ? `vit-ratio-${ratio}` : null,
+].filter((x) => x !== null);
+const label = (flags.label as string | undefined) ??
+  `seed${seed}-${changes.length > 0 ? changes.join("-") : "protocol"}`;
+if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(label)) {
+  exitWithError(`--label must be a plain file name (got "${label}")`, USAGE);
+}
+await initGpuOrExit();
+const log = (line: string) => console.error(line);
 const pretrained = await pretrain(pre, { out, log });
 if (pretrained.e0Pending) {
   console.error(`calibrate: pretraining incomplete: ${pretrained.e0Pending}`);
@@ -93,24 +115,6 @@ const s1a = await runStage(
   }),
   run,
 );
-const committed = stage1bConfig(post, pre, seed);
-const cfg = {
-  ...committed,
-  steps: steps ?? committed.steps,
-  vitLrRatio: ratio ?? committed.vitLrRatio,
-  optim: { ...committed.optim, lr: lr ?? committed.optim.lr },
-};
-const changes = [
-  steps !== undefined && steps !== committed.steps ? `steps-${steps}` : null,
-  lr !== undefined && lr !== committed.optim.lr ? `lr-${lr}` : null,
-  ratio !== undefined && ratio !== committed.vitLrRatio ? `vit-ratio-${ratio}` : null,
-].filter((x) => x !== null);
-const label = (flags.label as string | undefined) ??
-  `seed${seed}-${changes.length > 0 ? changes.join("-") : "protocol"}`;
-if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(label)) {
-  console.error(`calibrate: --label must be a plain file name (got "${label}")`);
-  Deno.exit(2);
-}
 const s1b = await runStage(stage1bStage(cfg, world, s1a), run);
 await sync();
 trimPool();
