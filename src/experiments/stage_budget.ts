@@ -141,10 +141,14 @@ export function budgetTable(b: StageBudget, partSeconds?: number): Block {
     flopCell(r),
     rate(r),
   ];
+  // The part's own wall time compares with the sum only when it computed every stage.
   const wall = partSeconds === undefined
     ? ""
-    : ` The command's part took ${minutes(partSeconds)} min of wall time; the rest is loading ` +
-      "data and models, the cache's reads and writes, and the statistics.";
+    : b.total.cached === 0
+    ? ` The command's part took ${minutes(partSeconds)} min of wall time; the rest is loading ` +
+      "data and models, the cache's reads and writes, and the statistics."
+    : ` The command's part took ${minutes(partSeconds)} min of wall time, with ` +
+      `${b.total.cached} of the ${b.total.runs} stages loaded from the cache.`;
   // The training stages (1a, 1b, the references, Stage 2) apart from the answering.
   const training = subtotal(b, "mllm-", "training");
   const split = training !== null && training.runs < b.total.runs;

@@ -115,5 +115,7 @@ Deno.test("budgetTable: a row per stage plus the total, minutes, GFLOP and rate"
     "12000 (1 not counted)",
     "–",
   ]);
-  assert.match(t.caption ?? "", /took 11\.7 min of wall time/);
+  assert.match(t.caption ?? "", /took 11\.7 min of wall time, with 1 of the 2 stages loaded/);
+  const fresh = budgetTable(stageBudget([cost("mllm-1b", "b1", 600, 12_000e9)]), 660);
+  assert.match(fresh.kind === "table" ? fresh.caption ?? "" : "", /took 11\.0 min.*the rest is/);
 });
