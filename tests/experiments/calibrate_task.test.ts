@@ -6,17 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT, tinyReproduce } from "./tiny_reproduce.ts";
+import { runTaskScript, tinyReproduce } from "./tiny_reproduce.ts";
 
-async function calibrate(args: string[]): Promise<{ code: number; log: string }> {
-  const p = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/calibrate.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: p.code, log: dec.decode(p.stdout) + dec.decode(p.stderr) };
+function calibrate(args: string[]): Promise<{ code: number; log: string }> {
+  return runTaskScript("tasks/calibrate.ts", args);
 }
 
 interface Record {

@@ -66,16 +66,24 @@ export function tinyReproduce(): Promise<TinyRun> {
   return run;
 }
 
-/** Runs `reproduce --preset tiny ...args` as a child process: exit code and all output. */
-export async function runReproduceTiny(args: string[]): Promise<{ code: number; log: string }> {
+/** Runs a task script (`tasks/<name>.ts`) as a child process: exit code and all output. */
+export async function runTaskScript(
+  script: string,
+  args: string[],
+): Promise<{ code: number; log: string }> {
   const p = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/reproduce.ts", "--preset", "tiny", ...args],
+    args: ["run", "-A", script, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const dec = new TextDecoder();
   return { code: p.code, log: dec.decode(p.stdout) + dec.decode(p.stderr) };
+}
+
+/** Runs `reproduce --preset tiny ...args` as a child process: exit code and all output. */
+export function runReproduceTiny(args: string[]): Promise<{ code: number; log: string }> {
+  return runTaskScript("tasks/reproduce.ts", ["--preset", "tiny", ...args]);
 }
 
 /** Runs `reproduce --preset tiny ...extra --out out` and records the run in `out/run.json`. */
